@@ -1,0 +1,1 @@
+"""The HuggingGPT LangGraph state machine: plan -> select -> execute (fan-out) -> respond."""

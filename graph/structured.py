@@ -1,0 +1,121 @@
+"""Ask the controller for a pydantic object: structured output first, JSON extracted from text otherwise."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from pydantic import BaseModel, ValidationError
+
+logger = logging.getLogger(__name__)
+
+Schema = TypeVar("Schema", bound=BaseModel)
+
+
+@dataclass
+class Reply(Generic[Schema]):
+    """One structured call's outcome: the parsed object or the error, and the raw text for repair prompts."""
+
+    parsed: Schema | None
+    error: str | None
+    raw_text: str
+
+
+async def ask(llm: BaseChatModel, schema: type[Schema], messages: Sequence[BaseMessage]) -> Reply[Schema]:
+    """Call the LLM once for a ``schema`` object.
+
+    Providers with structured output (OpenAI json_schema, the embedded grammar) use it; for the others the
+    reply's text is searched for JSON and validated. Errors come back in the reply, never raised, so the
+    caller can feed them to a bounded repair loop.
+
+    Args:
+        llm: the controller.
+        schema: the pydantic class wanted.
+        messages: the prompt.
+
+    Returns:
+        The reply.
+    """
+    structured = _structured_runnable(llm, schema)
+    if structured is not None:
+        out = await structured.ainvoke(list(messages))
+        raw = out.get("raw")
+        raw_text = _text_of(raw) if isinstance(raw, BaseMessage) else ""
+        parsed = out.get("parsed")
+        if isinstance(parsed, schema):
+            return Reply(parsed, None, raw_text or parsed.model_dump_json())
+        error = out.get("parsing_error")
+        if raw_text:  # some providers put the JSON in the text even when their parser failed
+            return parse_reply(schema, raw_text)
+        return Reply(None, f"the reply did not match the schema: {error}", raw_text)
+    message = await llm.ainvoke(list(messages))
+    return parse_reply(schema, _text_of(message))
+
+
+def _structured_runnable(llm: BaseChatModel, schema: type[BaseModel]) -> Any:
+    try:
+        return llm.with_structured_output(schema, include_raw=True)
+    except NotImplementedError:
+        return None
+
+
+def _text_of(message: BaseMessage) -> str:
+    if isinstance(message, AIMessage) and message.tool_calls and not message.content:
+        return json.dumps(message.tool_calls[0]["args"])
+    return message.text if hasattr(message, "text") else str(message.content)
+
+
+def parse_reply(schema: type[Schema], text: str) -> Reply[Schema]:
+    """Extract the first JSON value from ``text`` and validate it against ``schema``.
+
+    A bare JSON list is accepted for a schema with a single list field (``[...]`` for ``{"tasks": [...]}``).
+
+    Args:
+        schema: the pydantic class.
+        text: the LLM's reply.
+
+    Returns:
+        The reply, with ``error`` saying what was wrong when it does not parse.
+    """
+    value = extract_json(text)
+    if value is None:
+        return Reply(None, "the reply holds no JSON value", text)
+    list_fields = [name for name, info in schema.model_fields.items() if _is_list(info.annotation)]
+    if isinstance(value, list) and len(schema.model_fields) == 1 and list_fields:
+        value = {list_fields[0]: value}
+    try:
+        return Reply(schema.model_validate(value), None, text)
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()[:8])
+        return Reply(None, f"the JSON does not match the schema: {problems}", text)
+
+
+def _is_list(annotation: Any) -> bool:
+    return getattr(annotation, "__origin__", None) is list
+
+
+def extract_json(text: str) -> Any:
+    """Return the first JSON object or array in ``text`` (code fences and prose around it are skipped).
+
+    Args:
+        text: any text.
+
+    Returns:
+        The decoded value, or None when there is none.
+    """
+    decoder = json.JSONDecoder()
+    for index, char in enumerate(text):
+        if char in "[{":
+            try:
+                value, _ = decoder.raw_decode(text[index:])
+            except json.JSONDecodeError:
+                continue
+            return value
+    return None
+
+

@@ -1,0 +1,1 @@
+"""Hugging Face task types as tools: the task registry, the model catalog, runners and backends."""
