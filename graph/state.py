@@ -126,6 +126,7 @@ class OutputState(TypedDict, total=False):
     messages: list[AnyMessage]
     run_id: str
     tasks: list[Task]
+    plan_attempts: int
     plan_error: str | None
     selections: list[Selection]
     results: list[TaskResult]

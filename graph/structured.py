@@ -91,7 +91,10 @@ def parse_reply(schema: type[Schema], text: str) -> Reply[Schema]:
     try:
         return Reply(schema.model_validate(value), None, text)
     except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()[:8])
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']} (got {str(e.get('input'))[:60]!r})"
+            for e in error.errors()[:8]
+        )
         return Reply(None, f"the JSON does not match the schema: {problems}", text)
 
 

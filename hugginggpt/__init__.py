@@ -1,0 +1,1 @@
+"""The HuggingGPT application: command line, chat REPL and example inputs."""

@@ -1,0 +1,81 @@
+"""Human-readable and JSON views of graph updates and final states (used by the CLI and the REPL)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from langchain_core.messages import BaseMessage
+from pydantic import BaseModel
+
+from graph.state import Selection, Task, TaskResult
+
+
+def to_jsonable(value: Any) -> Any:
+    """Convert state values (pydantic models, messages, nested containers) to plain JSON values."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, BaseMessage):
+        return {"type": value.type, "content": value.content}
+    if isinstance(value, Mapping):
+        return {str(key): to_jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(item) for item in value]
+    return value
+
+
+def state_json(state: Mapping[str, Any]) -> str:
+    """Return the whole final state as indented JSON."""
+    return json.dumps(to_jsonable(dict(state)), indent=2, ensure_ascii=False)
+
+
+def describe_update(node: str, update: Mapping[str, Any] | None) -> str:
+    """Return the lines to show for one node's state update (empty when there is nothing to show).
+
+    Args:
+        node: the node that produced the update.
+        update: its returned state update.
+
+    Returns:
+        Text for the terminal.
+    """
+    update = update or {}
+    if node == "plan":
+        return _plan_lines(update)
+    if node == "select":
+        return "\n".join(_selection_line(s) for s in update.get("selections", []))
+    if node == "execute":
+        return "\n".join(_result_line(r) for r in update.get("results", []))
+    return ""
+
+
+def _plan_lines(update: Mapping[str, Any]) -> str:
+    if update.get("plan_error"):
+        return f"[plan] failed: {update['plan_error']}"
+    tasks: list[Task] = update.get("tasks", [])
+    attempts = update.get("plan_attempts", 0)
+    how = "given plan" if attempts == 0 else f"{attempts} planning call(s)"
+    lines = [f"[plan] {len(tasks)} task(s), {how}:"]
+    for task in tasks:
+        deps = ",".join(map(str, task.dep)) or "-"
+        lines.append(f"  {task.id}. {task.task} {json.dumps(task.args, ensure_ascii=False)} (dep {deps})")
+    return "\n".join(lines)
+
+
+def _selection_line(selection: Selection) -> str:
+    if selection.model is None:
+        return f"[select] task {selection.id} {selection.task}: {selection.reason}"
+    by = "controller" if selection.by_llm else "rule"
+    return f"[select] task {selection.id} {selection.task} -> {selection.model} ({by}: {selection.reason})"
+
+
+def _result_line(result: TaskResult) -> str:
+    took = ""
+    if result.started_at is not None and result.ended_at is not None:
+        took = f" in {result.ended_at - result.started_at:.2f}s"
+    if result.status != "done":
+        return f"[execute] task {result.id} {result.task} {result.status}{took}: {result.error}"
+    shown = [result.outputs.text[:200]] if result.outputs.text else []
+    shown += result.outputs.files()
+    return f"[execute] task {result.id} {result.task} done{took} on {result.model}: " + " | ".join(shown)
