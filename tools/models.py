@@ -90,8 +90,13 @@ class Catalog:
             CatalogError: naming the file and entry that is wrong.
         """
         cards: list[ModelCard] = []
+        seen: dict[tuple[str, str], Path] = {}
         for path in paths:
-            cards.extend(_read_cards(Path(path)))
+            for card in _read_cards(Path(path)):
+                if (card.id, card.task) in seen:
+                    raise CatalogError(f"{path}: model {card.id} for {card.task} is already in {seen[card.id, card.task]}")
+                seen[card.id, card.task] = Path(path)
+                cards.append(card)
         return cls(tuple(cards), hub_online)
 
     def is_available(self, card: ModelCard) -> bool:

