@@ -72,8 +72,10 @@ def main() -> None:
     ):
         p90 = statistics.quantiles(times, n=10)[-1]
         print(f"{name:<52} {statistics.median(times):>9.2f} {p90:>9.2f}")
-    print(f"{args.tasks} independent tasks of {args.task_seconds}s: wall {wall:.3f}s, "
-          f"critical path {args.task_seconds}s, efficiency {efficiency:.3f}")
+    print(
+        f"{args.tasks} independent tasks of {args.task_seconds}s: wall {wall:.3f}s, "
+        f"critical path {args.task_seconds}s, efficiency {efficiency:.3f}"
+    )
     print(f"overhead_ms_p50={statistics.median(planned):.2f} concurrency_efficiency={efficiency:.3f}")
 
 

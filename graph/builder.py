@@ -11,7 +11,7 @@ from graph.execute import dispatch, execute, join
 from graph.plan import plan
 from graph.respond import respond
 from graph.select import select
-from graph.state import InputState, OutputState, State
+from graph.state import InputState, OutputState, State, TaskRun
 
 
 def after_plan(state: State) -> Literal["select", "respond"]:
@@ -24,7 +24,8 @@ def build() -> StateGraph[State, Context, InputState, OutputState]:
     builder = StateGraph(State, context_schema=Context, input_schema=InputState, output_schema=OutputState)
     builder.add_node(plan)
     builder.add_node(select)
-    builder.add_node(execute)
+    # `execute` takes a `Send` payload (TaskRun), not the graph state, which the overloads cannot express.
+    builder.add_node("execute", execute, input_schema=TaskRun)  # type: ignore[call-overload]
     builder.add_node(join)
     builder.add_node(respond)
     builder.add_edge(START, "plan")

@@ -32,26 +32,33 @@ class Context:
         default=False,
         metadata={"description": "Whether hub models that are not cached may be downloaded (candidates)."},
     )
-    top_k: int = field(default=5, metadata={"description": "Candidate models shown to the selector per task."})
+    top_k: int = field(
+        default=5, metadata={"description": "Candidate models shown to the selector per task."}
+    )
     max_plan_retries: int = field(
         default=2, metadata={"description": "Planning calls allowed after the first, when a plan is invalid."}
     )
     max_attempts: int = field(
-        default=2, metadata={"description": "Models tried per task (the chosen one, then the next candidates)."}
+        default=2,
+        metadata={"description": "Models tried per task (the chosen one, then the next candidates)."},
     )
     task_timeout_s: float = field(default=300.0, metadata={"description": "Time limit of one task attempt."})
     history_tokens: int = field(
         default=1200, metadata={"description": "Token budget of the chat history given to the planner."}
     )
     workspace_dir: str = field(default="workspace", metadata={"description": "Folder for each run's files."})
-    inputs_dir: str = field(default=".", metadata={"description": "Folder relative input paths resolve against."})
+    inputs_dir: str = field(
+        default=".", metadata={"description": "Folder relative input paths resolve against."}
+    )
     device: str = field(default="auto", metadata={"description": "Device for local models: auto, cpu, cuda."})
     max_parallel_tasks: int = field(default=8, metadata={"description": "Local task calls running at once."})
     resources: Any = field(
         default=None,
         compare=False,
         repr=False,
-        metadata={"description": "Injected services (LLM, catalog, backend); built from the fields when unset."},
+        metadata={
+            "description": "Injected services (LLM, catalog, backend); built from the fields when unset."
+        },
     )
 
     def key(self) -> tuple[Any, ...]:
@@ -111,13 +118,19 @@ def _convert(name: str, value: Any) -> Any:
     default = getattr(Context(), name)
     try:
         if isinstance(default, bool):
-            return value if isinstance(value, bool) else str(value).strip().lower() in {"1", "true", "yes", "on"}
+            return (
+                value if isinstance(value, bool) else str(value).strip().lower() in {"1", "true", "yes", "on"}
+            )
         if isinstance(default, int):
             return int(value)
         if isinstance(default, float):
             return float(value)
         if isinstance(default, list):
-            return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else list(value)
+            return (
+                [part.strip() for part in value.split(",") if part.strip()]
+                if isinstance(value, str)
+                else list(value)
+            )
     except (TypeError, ValueError) as error:
         raise ConfigError(f"setting {name}: cannot use {value!r} ({error})") from error
     return value

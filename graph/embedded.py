@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
 import queue
 import threading
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
-from unittest import mock
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
@@ -23,14 +20,11 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap, RunnablePassthrough
 from pydantic import BaseModel, Field, PrivateAttr
 
+from tools import llama
+
 logger = logging.getLogger(__name__)
 
 _ROLES = {"system": "system", "human": "user", "ai": "assistant", "tool": "tool"}
-
-# ggml's OpenMP build keeps a spinning thread team per OS thread that calls it: once a second thread has
-# called in, the teams fight over the cores and decoding stays 2.2x slower (measured: 6.1 s -> 13.2 s for
-# one reply on 2 cores). So every call, and every load, runs on this one thread (started on first use).
-_WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llama-cpp")
 
 
 @dataclass(frozen=True)
@@ -46,7 +40,8 @@ class EmbeddedChatModel(BaseChatModel):
     """A chat model that runs a GGUF file in this process through ``llama_cpp.Llama``.
 
     The model loads on the first call, never in the constructor. Every llama.cpp call of the process runs
-    on one worker thread (see ``_WORKER``), which also serialises access to the non-thread-safe ``Llama``;
+    on the llama.cpp thread (see `tools.llama`), which also serialises access to the non-thread-safe
+    ``Llama``;
     async calls wait for it from LangChain's executor threads.
     """
 
@@ -86,7 +81,7 @@ class EmbeddedChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         request = self._request(messages, stop, kwargs)
-        response = _WORKER.submit(self._complete, request).result()
+        response = llama.call(self._complete, request)
         choice = response["choices"][0]
         usage = _usage(response.get("usage") or {})
         message = AIMessage(
@@ -105,7 +100,7 @@ class EmbeddedChatModel(BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         parts: queue.SimpleQueue[str | _StreamEnd | BaseException] = queue.SimpleQueue()
         cancel = threading.Event()
-        _WORKER.submit(self._produce, self._request(messages, stop, kwargs), parts, cancel)
+        llama.submit(self._produce, self._request(messages, stop, kwargs), parts, cancel)
         try:
             while not isinstance(item := parts.get(), _StreamEnd):
                 if isinstance(item, BaseException):
@@ -199,9 +194,9 @@ class EmbeddedChatModel(BaseChatModel):
     ) -> None:
         """Run one streamed completion on the worker thread: text pieces, then the end, go on ``parts``."""
         try:
-            llama = self._loaded()
+            model = self._loaded()
             completion_tokens, finish_reason = 0, None
-            for part in llama.create_chat_completion(**request, stream=True):
+            for part in model.create_chat_completion(**request, stream=True):
                 if cancel.is_set():
                     break
                 choice = part["choices"][0]
@@ -210,7 +205,7 @@ class EmbeddedChatModel(BaseChatModel):
                 if text:
                     completion_tokens += 1  # one chunk per sampled token that completes text
                     parts.put(text)
-            prompt_tokens = _prompt_tokens(llama.n_tokens, completion_tokens, finish_reason)
+            prompt_tokens = _prompt_tokens(model.n_tokens, completion_tokens, finish_reason)
             parts.put(_StreamEnd(prompt_tokens, completion_tokens, finish_reason))
         except BaseException as error:  # re-raised in the consumer's thread
             parts.put(error)
@@ -218,55 +213,16 @@ class EmbeddedChatModel(BaseChatModel):
     def _loaded(self) -> Any:
         """Return the ``Llama`` object, loading it on first use (only ever called on the worker thread)."""
         if self._llama is None:
-            self._llama = _load_llama(self)
+            self._llama = llama.load(
+                self.model_path,
+                n_ctx=self.n_ctx,
+                n_threads=self.n_threads or llama.default_threads(),
+                seed=self.seed,
+                chat_format=self.chat_format,
+                extra_buffers=self.extra_buffers,
+                verbose=self.verbose,
+            )
         return self._llama
-
-
-def _load_llama(config: EmbeddedChatModel) -> Any:
-    """Load the GGUF file named by ``config`` into a ``llama_cpp.Llama``."""
-    if not os.path.isfile(config.model_path):
-        raise FileNotFoundError(f"GGUF model file not found: {config.model_path}")
-    try:
-        import llama_cpp
-        import llama_cpp.llama as llama_module
-    except ImportError as exc:
-        raise ImportError(
-            "the embedded controller needs llama-cpp-python; install the 'offline' extra "
-            "(pip install -e '.[offline]')"
-        ) from exc
-    logger.info("loading %s (n_ctx=%d, threads=%s)", config.model_path, config.n_ctx, config.n_threads)
-    with _model_params(llama_module, config.extra_buffers):
-        return llama_cpp.Llama(
-            model_path=config.model_path,
-            n_ctx=config.n_ctx,
-            n_threads=config.n_threads,
-            n_threads_batch=config.n_threads,
-            seed=config.seed,
-            chat_format=config.chat_format,
-            verbose=config.verbose,
-        )
-
-
-@contextlib.contextmanager
-def _model_params(llama_module: Any, extra_buffers: bool) -> Iterator[None]:
-    """Turn off llama.cpp's extra buffer types while a model loads.
-
-    ``Llama`` exposes no argument for ``llama_model_params.use_extra_bufts``, so the default-params factory it
-    calls is wrapped for the duration of the load (loads run one at a time, on the worker thread).
-    """
-    if extra_buffers:
-        yield
-        return
-    bindings = llama_module.llama_cpp
-    original = bindings.llama_model_default_params
-
-    def without_extra_buffers() -> Any:
-        params = original()
-        params.use_extra_bufts = False
-        return params
-
-    with mock.patch.object(bindings, "llama_model_default_params", without_extra_buffers):
-        yield
 
 
 def _to_dict(message: BaseMessage) -> dict[str, str]:

@@ -83,7 +83,9 @@ async def execute(payload: TaskRun, runtime: Runtime[Context]) -> dict[str, Any]
     try:
         deps = await _dependencies(payload, board)
         if deps is not None:
-            result = await _run_ready(task, payload["selection"], deps, payload["run_id"], resources, runtime.context)
+            result = await _run_ready(
+                task, payload["selection"], deps, payload["run_id"], resources, runtime.context
+            )
     finally:
         board.publish(task.id, result)
         resources.boards.release(payload["step"], len(payload["in_flight"]))
@@ -121,8 +123,15 @@ async def _run_ready(
         first = blocked[0]
         now = time.time()
         reason = f"skipped because task {first.id} ({first.task}) {first.status}: {first.error}"
-        return TaskResult(id=task.id, task=task.task, status="skipped", args=task.args, error=reason,
-                          started_at=now, ended_at=now)
+        return TaskResult(
+            id=task.id,
+            task=task.task,
+            status="skipped",
+            args=task.args,
+            error=reason,
+            started_at=now,
+            ended_at=now,
+        )
     args = resolve_args(task, deps)
     workspace = Workspace.for_run(context.workspace_dir, run_id, base=context.inputs_dir)
     return await run_with_fallback(task, args, selection, workspace, resources, context)
@@ -181,23 +190,44 @@ async def run_with_fallback(
             attempts.append(Attempt(model=model_id, error="not in the catalog"))
             continue
         clock = time.perf_counter()
-        call = Call(args=args, workspace=workspace, stem=f"task{task.id}-{task.task}", options=dict(card.options))
+        call = Call(
+            args=args, workspace=workspace, stem=f"task{task.id}-{task.task}", options=dict(card.options)
+        )
         try:
             output = await asyncio.wait_for(resources.backend.run(card, call), timeout=context.task_timeout_s)
         except TimeoutError:
             error = f"timed out after {context.task_timeout_s:g}s"
         except InputError as bad_input:  # the same input fails on every model: no fallback
-            attempts.append(Attempt(model=model_id, error=str(bad_input), seconds=time.perf_counter() - clock))
+            attempts.append(
+                Attempt(model=model_id, error=str(bad_input), seconds=time.perf_counter() - clock)
+            )
             break
         except Exception as failure:  # noqa: BLE001 - tools never raise into the graph
             logger.warning("task %s failed on %s: %s", task.id, model_id, failure, exc_info=True)
             error = f"{type(failure).__name__}: {failure}"
         else:
             attempts.append(Attempt(model=model_id, seconds=time.perf_counter() - clock))
-            return TaskResult(id=task.id, task=task.task, status="done", model=model_id, args=args,
-                              outputs=Outputs(**dataclasses.asdict(output)), attempts=attempts,
-                              started_at=started, ended_at=time.time())
+            return TaskResult(
+                id=task.id,
+                task=task.task,
+                status="done",
+                model=model_id,
+                args=args,
+                outputs=Outputs(**dataclasses.asdict(output)),
+                attempts=attempts,
+                started_at=started,
+                ended_at=time.time(),
+            )
         attempts.append(Attempt(model=model_id, error=error, seconds=time.perf_counter() - clock))
     error = "; ".join(f"{a.model}: {a.error}" for a in attempts) or "no model was selected"
-    return TaskResult(id=task.id, task=task.task, status="failed", args=args, error=error, attempts=attempts,
-                      model=attempts[-1].model if attempts else None, started_at=started, ended_at=time.time())
+    return TaskResult(
+        id=task.id,
+        task=task.task,
+        status="failed",
+        args=args,
+        error=error,
+        attempts=attempts,
+        model=attempts[-1].model if attempts else None,
+        started_at=started,
+        ended_at=time.time(),
+    )

@@ -20,12 +20,52 @@ from graph.resources import resources_of
 from graph.state import State
 from graph.structured import ask
 from graph.validate import PlanValidationError, validate_plan
-from tools.registry import TASKS, TaskSpec
+from tools.registry import TASKS, Modality, TaskSpec
 
 logger = logging.getLogger(__name__)
 
+MAX_TASKS = 8
+"""Most tasks in one plan."""
 
-def plan_schema(task_names: Sequence[str]) -> type[BaseModel]:
+
+MAX_ARGUMENT_CHARS = 1000
+"""Longest argument value the planner may write (bounds what a small model could repeat forever)."""
+
+
+def args_schema(registry: Mapping[str, TaskSpec]) -> type[BaseModel]:
+    """Return the schema of a task's arguments: every argument name of ``registry``, each optional.
+
+    A fixed set of named fields, rather than a free-form dict, lets grammar-constrained decoders bound the
+    object and is accepted by strict JSON-schema providers. Which names a task takes is checked later by
+    `validate_plan`; empty values mean "not given".
+
+    Args:
+        registry: the task types the planner may use.
+
+    Returns:
+        An ``Args`` model with one optional string field per argument name.
+    """
+    modalities: dict[str, Modality] = {}
+    for spec in registry.values():
+        for name, modality in spec.args.items():
+            modalities.setdefault(name, modality)
+    fields: dict[str, Any] = {
+        name: (
+            str,
+            Field(default="", max_length=MAX_ARGUMENT_CHARS, description=_argument_help(name, modality)),
+        )
+        for name, modality in modalities.items()
+    }
+    return create_model("Args", __doc__="The task's arguments; leave out those it does not take.", **fields)
+
+
+def _argument_help(name: str, modality: Modality) -> str:
+    if modality is Modality.TEXT:
+        return f"{name}: a text, or <GENERATED>-N for the text output of task N."
+    return f"{name}: a {modality} file path from the request, or <GENERATED>-N."
+
+
+def plan_schema(task_names: Sequence[str], registry: Mapping[str, TaskSpec] = TASKS) -> type[BaseModel]:
     """Return the pydantic schema of a plan whose task types are limited to ``task_names``.
 
     The class and field descriptions are the LLM's instructions; the task enum and the bounded ``dep`` list
@@ -33,29 +73,42 @@ def plan_schema(task_names: Sequence[str]) -> type[BaseModel]:
 
     Args:
         task_names: the task types the planner may use.
+        registry: where their argument names come from.
 
     Returns:
         A ``Plan`` model with a ``tasks`` list.
     """
+    task_type: Any = Literal[tuple(task_names)]
     step = create_model(
         "PlanStep",
         __doc__="One task of the plan.",
         id=(int, Field(description="0 for the first task, then 1, 2, ...")),
-        task=(Literal[tuple(task_names)], Field(description="The task type.")),  # type: ignore[valid-type]
+        task=(task_type, Field(description="The task type.")),
         dep=(
             list[int],
-            Field(description="Ids of earlier tasks whose outputs the args use; [-1] when none.", max_length=3),
+            Field(
+                description="Ids of earlier tasks whose outputs the args use; [-1] when none.", max_length=3
+            ),
         ),
         args=(
-            dict[str, str],
-            Field(description='Argument name -> value: a literal, a file path, or "<GENERATED>-N".'),
+            args_schema({name: registry[name] for name in task_names}),
+            Field(description="The arguments."),
         ),
     )
     return create_model(
         "Plan",
         __doc__="The task graph that answers the user's request.",
-        tasks=(list[step], Field(description="The tasks, in order.", min_length=1, max_length=8)),  # type: ignore[valid-type]
+        tasks=(
+            list[step],  # type: ignore[valid-type]
+            Field(description="The tasks, in order.", min_length=1, max_length=MAX_TASKS),
+        ),
     )
+
+
+def plan_tasks(parsed: BaseModel) -> list[dict[str, Any]]:
+    """Return a parsed plan's tasks as plain dicts, without the arguments left empty."""
+    tasks: list[dict[str, Any]] = parsed.model_dump()["tasks"]
+    return [{**task, "args": {k: v for k, v in task["args"].items() if v.strip()}} for task in tasks]
 
 
 def latest_request(messages: Sequence[AnyMessage]) -> str:
@@ -90,7 +143,7 @@ def planner_messages(
 
 
 def trim_history(history: Sequence[AnyMessage], max_tokens: int) -> list[BaseMessage]:
-    """Keep the most recent chat turns that fit ``max_tokens`` (approximate count), starting on a human turn."""
+    """Keep the latest chat turns that fit ``max_tokens`` (approximate count), starting on a human turn."""
     if max_tokens <= 0 or not history:
         return []
     kept = trim_messages(
@@ -134,15 +187,20 @@ async def plan(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         try:
             return {**update, "tasks": validate_plan(given, TASKS), "plan_attempts": 0}
         except PlanValidationError as error:
-            return {**update, "tasks": [], "plan_attempts": 0, "plan_error": f"the given plan is invalid: {error}"}
+            return {
+                **update,
+                "tasks": [],
+                "plan_attempts": 0,
+                "plan_error": f"the given plan is invalid: {error}",
+            }
     messages = state.get("messages", [])
     request = latest_request(messages)
     if not request.strip():
         return {**update, "tasks": [], "plan_attempts": 0, "plan_error": "there is no request to plan for"}
     history = messages[: max(0, _last_human_index(messages))]
-    tasks, attempts, error = await _plan_with_repair(request, history, runtime.context)
-    if error:
-        return {**update, "tasks": [], "plan_attempts": attempts, "plan_error": error}
+    tasks, attempts, failure = await _plan_with_repair(request, history, runtime.context)
+    if failure:
+        return {**update, "tasks": [], "plan_attempts": attempts, "plan_error": failure}
     return {**update, "tasks": tasks, "plan_attempts": attempts}
 
 
@@ -162,10 +220,18 @@ async def _plan_with_repair(
     errors: list[str] = []
     attempts = 0
     for attempts in range(1, context.max_plan_retries + 2):
-        reply = await ask(llm, schema, messages)
+        try:
+            reply = await ask(llm, schema, messages)
+        except Exception as error:  # noqa: BLE001 - a failed controller call becomes the run's plan_error
+            logger.warning("planning call failed: %s", error)
+            return (
+                [],
+                attempts,
+                f"the controller could not be reached or failed: {type(error).__name__}: {error}",
+            )
         if reply.parsed is not None:
             try:
-                return validate_plan(reply.parsed.model_dump()["tasks"], TASKS), attempts, None
+                return validate_plan(plan_tasks(reply.parsed), TASKS), attempts, None
             except PlanValidationError as error:
                 errors = error.errors
         else:

@@ -46,7 +46,7 @@ def render(name: str, **slots: str) -> str:
 
 def demos() -> list[dict[str, Any]]:
     """Return the planner's few-shot demos: ``[{"request", "plan"}]``."""
-    return json.loads((PROMPT_DIR / "demos.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    return json.loads((PROMPT_DIR / "demos.json").read_text(encoding="utf-8"))
 
 
 def describe_tasks(registry: Mapping[str, TaskSpec]) -> str:

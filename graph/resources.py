@@ -78,7 +78,10 @@ _CONTEXT_FIELDS = tuple(f.name for f in fields(Context) if f.name != "resources"
 
 @functools.lru_cache(maxsize=4)
 def _shared(key: tuple[Any, ...]) -> Resources:
-    values = {name: list(value) if isinstance(value, tuple) else value for name, value in zip(_CONTEXT_FIELDS, key)}
+    values: dict[str, Any] = {
+        name: list(value) if isinstance(value, tuple) else value
+        for name, value in zip(_CONTEXT_FIELDS, key, strict=True)
+    }
     return Resources.build(Context(**values))
 
 
@@ -94,5 +97,5 @@ def resources_of(context: Context) -> Resources:
         The services.
     """
     if context.resources is not None:
-        return context.resources  # type: ignore[no-any-return]
+        return context.resources
     return _shared(context.key())

@@ -1,4 +1,4 @@
-"""The respond node: the controller answers from the structured results; files and models are listed exactly."""
+"""The respond node: the controller answers from the structured results; files and models listed exactly."""
 
 from __future__ import annotations
 
@@ -24,8 +24,15 @@ def results_for_prompt(results: Sequence[TaskResult]) -> list[dict[str, Any]]:
     compact = []
     for result in results:
         outputs = result.outputs.model_dump(exclude_none=True, exclude_defaults=True)
-        entry = {"task_id": result.id, "task": result.task, "status": result.status, "model": result.model,
-                 "args": result.args, "outputs": outputs, "error": result.error}
+        entry = {
+            "task_id": result.id,
+            "task": result.task,
+            "status": result.status,
+            "model": result.model,
+            "args": result.args,
+            "outputs": outputs,
+            "error": result.error,
+        }
         compact.append({key: value for key, value in entry.items() if value not in (None, {}, "")})
     return compact
 

@@ -69,10 +69,21 @@ async def select(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
             reason = no_model_message(task.task, resources.catalog.hub_online)
             selections.append(Selection(id=task.id, task=task.task, reason=reason))
             now = time.time()
-            results.append(TaskResult(id=task.id, task=task.task, status="failed", args=task.args, error=reason,
-                                      started_at=now, ended_at=now))
+            results.append(
+                TaskResult(
+                    id=task.id,
+                    task=task.task,
+                    status="failed",
+                    args=task.args,
+                    error=reason,
+                    started_at=now,
+                    ended_at=now,
+                )
+            )
         elif len(cards) == 1:
-            selections.append(_selection(task, cards, cards[0].id, "the only available candidate", by_llm=False))
+            selections.append(
+                _selection(task, cards, cards[0].id, "the only available candidate", by_llm=False)
+            )
         else:
             to_choose.append((task, cards))
     if to_choose:
@@ -104,9 +115,13 @@ async def _choose(
             selections.append(_selection(task, cards, choice.model, choice.reason, by_llm=True))
             continue
         if choice is not None:
-            why = f"the controller chose {choice.model!r}, which is not a candidate; using the most downloaded"
+            why = (
+                f"the controller chose {choice.model!r}, which is not a candidate; using the most downloaded"
+            )
         else:
-            why = f"no choice for this task ({problem or 'missing from the reply'}); using the most downloaded"
+            why = (
+                f"no choice for this task ({problem or 'missing from the reply'}); using the most downloaded"
+            )
         selections.append(_selection(task, cards, cards[0].id, why, by_llm=False))
     return selections
 

@@ -27,8 +27,12 @@ class Selection(BaseModel):
 
     id: int = Field(description="The task id.")
     task: str = Field(description="The task type.")
-    model: str | None = Field(default=None, description="The chosen model id; None when no model is available.")
-    reason: str = Field(default="", description="Why this model was chosen (the selector's words or the rule).")
+    model: str | None = Field(
+        default=None, description="The chosen model id; None when no model is available."
+    )
+    reason: str = Field(
+        default="", description="Why this model was chosen (the selector's words or the rule)."
+    )
     candidates: list[str] = Field(
         default_factory=list, description="Candidate model ids, in the order they are tried (chosen first)."
     )
@@ -67,7 +71,9 @@ class TaskResult(BaseModel):
     task: str
     status: TaskStatus
     model: str | None = None
-    args: dict[str, str] = Field(default_factory=dict, description="The arguments after resolving references.")
+    args: dict[str, str] = Field(
+        default_factory=dict, description="The arguments after resolving references."
+    )
     outputs: Outputs = Field(default_factory=Outputs)
     error: str | None = None
     attempts: list[Attempt] = Field(default_factory=list)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from pydantic import BaseModel, ValidationError
@@ -30,8 +31,9 @@ async def ask(llm: BaseChatModel, schema: type[Schema], messages: Sequence[BaseM
     """Call the LLM once for a ``schema`` object.
 
     Providers with structured output (OpenAI json_schema, the embedded grammar) use it; for the others the
-    reply's text is searched for JSON and validated. Errors come back in the reply, never raised, so the
-    caller can feed them to a bounded repair loop.
+    reply's text is searched for JSON and validated. A reply that does not fit the schema comes back as an
+    error in the reply, never raised, so the caller can feed it to a bounded repair loop; a failed call
+    (network, authentication) raises.
 
     Args:
         llm: the controller.
@@ -43,18 +45,37 @@ async def ask(llm: BaseChatModel, schema: type[Schema], messages: Sequence[BaseM
     """
     structured = _structured_runnable(llm, schema)
     if structured is not None:
-        out = await structured.ainvoke(list(messages))
+        try:
+            out = await structured.ainvoke(list(messages))
+        except Exception as error:
+            if not _is_reply_problem(error):
+                raise
+            return Reply(None, f"the reply did not match the schema: {_first_line(error)}", "")
         raw = out.get("raw")
         raw_text = _text_of(raw) if isinstance(raw, BaseMessage) else ""
         parsed = out.get("parsed")
         if isinstance(parsed, schema):
             return Reply(parsed, None, raw_text or parsed.model_dump_json())
-        error = out.get("parsing_error")
         if raw_text:  # some providers put the JSON in the text even when their parser failed
             return parse_reply(schema, raw_text)
-        return Reply(None, f"the reply did not match the schema: {error}", raw_text)
+        return Reply(None, f"the reply did not match the schema: {out.get('parsing_error')}", raw_text)
     message = await llm.ainvoke(list(messages))
     return parse_reply(schema, _text_of(message))
+
+
+# Raised by provider clients that parse the reply themselves (the OpenAI SDK's ``parse``): the call worked,
+# the reply did not fit. Matched by name so that no provider SDK is imported here.
+_REPLY_PROBLEMS = frozenset({"LengthFinishReasonError", "ContentFilterFinishReasonError"})
+
+
+def _is_reply_problem(error: Exception) -> bool:
+    """Return True when ``error`` says the reply was unusable (a repair prompt may help), not the call."""
+    return isinstance(error, (ValueError, OutputParserException)) or type(error).__name__ in _REPLY_PROBLEMS
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return (text.splitlines()[0] if text else type(error).__name__)[:300]
 
 
 def _structured_runnable(llm: BaseChatModel, schema: type[BaseModel]) -> Any:
@@ -120,5 +141,3 @@ def extract_json(text: str) -> Any:
                 continue
             return value
     return None
-
-

@@ -25,7 +25,9 @@ def references(value: str) -> list[int]:
     return [int(match) for match in REFERENCE.findall(value)]
 
 
-def validate_plan(raw_tasks: Sequence[Mapping[str, Any] | Task], registry: Mapping[str, TaskSpec]) -> list[Task]:
+def validate_plan(
+    raw_tasks: Sequence[Mapping[str, Any] | Task], registry: Mapping[str, TaskSpec]
+) -> list[Task]:
     """Check a plan against every rule and return it normalised (``dep: [-1]`` becomes ``[]``).
 
     Rules: not empty; unique ids; known task types; required arguments present, no unknown ones; each
@@ -78,7 +80,9 @@ def _coerce(raw: Mapping[str, Any]) -> dict[str, Any]:
     data = dict(raw)
     args = data.get("args")
     if isinstance(args, Mapping):  # LLMs write numbers and lists as argument values
-        data["args"] = {str(key): value if isinstance(value, str) else str(value) for key, value in args.items()}
+        data["args"] = {
+            str(key): value if isinstance(value, str) else str(value) for key, value in args.items()
+        }
     if isinstance(data.get("dep"), int):
         data["dep"] = [data["dep"]]
     return data
@@ -92,8 +96,11 @@ def _check_task(task: Task, earlier: Mapping[int, Task], registry: Mapping[str, 
     spec = registry.get(task.task)
     if spec is None:
         return [f"task {task.id}: unknown task type {task.task!r}; use one of: {', '.join(sorted(registry))}"]
-    errors = [f"task {task.id} ({task.task}): missing argument {name!r}" for name in spec.required_args
-              if not task.args.get(name, "").strip()]
+    errors = [
+        f"task {task.id} ({task.task}): missing argument {name!r}"
+        for name in spec.required_args
+        if not task.args.get(name, "").strip()
+    ]
     referenced: set[int] = set()
     for name, value in task.args.items():
         if name not in spec.args:
@@ -137,7 +144,9 @@ def _check_argument(
             errors.append(f"{where}: <GENERATED>-{ref} refers to a missing or later task")
         elif modality not in registry[earlier[ref].task].outputs:
             produced = ", ".join(registry[earlier[ref].task].outputs)
-            errors.append(f"{where}: needs {modality}, but task {ref} ({earlier[ref].task}) produces {produced}")
+            errors.append(
+                f"{where}: needs {modality}, but task {ref} ({earlier[ref].task}) produces {produced}"
+            )
     return errors
 
 
@@ -150,7 +159,7 @@ def _check_cycles(tasks: Sequence[Task]) -> list[str]:
         if node in done or node not in graph:
             return None
         if node in visiting:
-            return [*path[path.index(node):], node]
+            return [*path[path.index(node) :], node]
         visiting.add(node)
         for nxt in sorted(graph[node]):
             cycle = visit(nxt, [*path, node])

@@ -10,10 +10,15 @@ import sys
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graph.context import ConfigError, Context, load_context
 from hugginggpt.render import describe_update, state_json
+
+if TYPE_CHECKING:
+    from langchain_core.runnables import RunnableConfig
+
+    from graph.state import InputState
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -48,8 +53,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         The exit status: 0 done, 1 nothing could be done, 2 bad usage or configuration.
     """
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=[logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)],
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=[logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)],
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     if args.command == "examples":
         from hugginggpt.examples import write_examples
 
@@ -57,8 +64,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{name}: {path}")
         return EXIT_OK
     try:
-        context = load_context(args.config, controller=args.controller, workspace_dir=args.workspace_dir,
-                               inputs_dir=args.inputs_dir, device=args.device)
+        context = load_context(
+            args.config,
+            controller=args.controller,
+            workspace_dir=args.workspace_dir,
+            inputs_dir=args.inputs_dir,
+            device=args.device,
+        )
         if args.command == "chat":
             return asyncio.run(chat(context))
         plan = read_plan(args.plan) if args.plan else None
@@ -90,7 +102,9 @@ def read_plan(path: Path) -> list[dict[str, Any]]:
     return tasks
 
 
-async def stream_request(graph: Any, inputs: Mapping[str, Any], context: Context, config: dict[str, Any]) -> dict[str, Any]:
+async def stream_request(
+    graph: Any, inputs: Mapping[str, Any], context: Context, config: RunnableConfig
+) -> dict[str, Any]:
     """Stream one request through the graph, printing each stage as it finishes.
 
     Args:
@@ -103,7 +117,9 @@ async def stream_request(graph: Any, inputs: Mapping[str, Any], context: Context
         The final state.
     """
     final: dict[str, Any] = {}
-    async for mode, chunk in graph.astream(inputs, config=config, context=context, stream_mode=["updates", "values"]):
+    async for mode, chunk in graph.astream(
+        inputs, config=config, context=context, stream_mode=["updates", "values"]
+    ):
         if mode == "values":
             final = chunk
             continue
@@ -124,10 +140,10 @@ async def run_once(request: str, plan: list[dict[str, Any]] | None, context: Con
 
     from graph.builder import graph
 
-    inputs: dict[str, Any] = {"messages": [HumanMessage(request)]}
+    inputs: InputState = {"messages": [HumanMessage(request)]}
     if plan is not None:
         inputs["plan"] = plan
-    config = {"run_name": "hugginggpt", "recursion_limit": 100}
+    config: RunnableConfig = {"run_name": "hugginggpt", "recursion_limit": 100}
     if as_json:
         final = await graph.ainvoke(inputs, config=config, context=context)
         print(state_json(final))
@@ -150,7 +166,11 @@ async def chat(context: Context) -> int:
     from graph.builder import build
 
     graph = build().compile(checkpointer=InMemorySaver(), name="hugginggpt")
-    config = {"configurable": {"thread_id": uuid.uuid4().hex}, "run_name": "hugginggpt", "recursion_limit": 100}
+    config: RunnableConfig = {
+        "configurable": {"thread_id": uuid.uuid4().hex},
+        "run_name": "hugginggpt",
+        "recursion_limit": 100,
+    }
     print("HuggingGPT chat. Name input files by path. Empty line or Ctrl-D to quit.")
     while True:
         try:

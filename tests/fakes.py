@@ -63,7 +63,9 @@ def _fake_run(model: ModelCard, call: Call) -> TaskOutput:
     if options.get("fail"):
         raise RuntimeError(str(options["fail"]))
     spec = TASKS[model.task]
-    output = TaskOutput(text=f"{model.id}:{model.task}({','.join(f'{k}={v}' for k, v in sorted(call.args.items()))})")
+    output = TaskOutput(
+        text=f"{model.id}:{model.task}({','.join(f'{k}={v}' for k, v in sorted(call.args.items()))})"
+    )
     for name, modality in spec.args.items():
         if modality is Modality.IMAGE and name in call.args:
             call.workspace.load_image(call.args[name])
@@ -87,8 +89,15 @@ def fake_runners() -> dict[str, Runner]:
 
 def fake_card(model_id: str, task: str, downloads: int = 100, **options: Any) -> ModelCard:
     """Return a card served by the fake runner of its task."""
-    return ModelCard(id=model_id, task=task, downloads=downloads, source="package", package="json",
-                     runner=f"fake/{task}", options=options)
+    return ModelCard(
+        id=model_id,
+        task=task,
+        downloads=downloads,
+        source="package",
+        package="json",
+        runner=f"fake/{task}",
+        options=options,
+    )
 
 
 def fake_catalog(extra: Iterable[ModelCard] = ()) -> Catalog:
@@ -107,5 +116,6 @@ def make_context(
     llm = ScriptedChatModel(replies=list(replies))
     backend = LocalBackend(fake_runners(), LoadOptions(), max_workers=16)
     resources = Resources(llm=llm, catalog=catalog or fake_catalog(), backend=backend)
-    return Context(workspace_dir=str(tmp_path / "workspace"), inputs_dir=str(tmp_path), resources=resources,
-                   **settings)
+    return Context(
+        workspace_dir=str(tmp_path / "workspace"), inputs_dir=str(tmp_path), resources=resources, **settings
+    )

@@ -34,7 +34,9 @@ class Workspace:
     base: Path = Path(".")
 
     @classmethod
-    def for_run(cls, parent: str | os.PathLike[str], run_id: str, base: str | os.PathLike[str] = ".") -> Workspace:
+    def for_run(
+        cls, parent: str | os.PathLike[str], run_id: str, base: str | os.PathLike[str] = "."
+    ) -> Workspace:
         """Return the workspace of one run under ``parent``.
 
         Args:

@@ -94,7 +94,9 @@ class Catalog:
         for path in paths:
             for card in _read_cards(Path(path)):
                 if (card.id, card.task) in seen:
-                    raise CatalogError(f"{path}: model {card.id} for {card.task} is already in {seen[card.id, card.task]}")
+                    raise CatalogError(
+                        f"{path}: model {card.id} for {card.task} is already in {seen[card.id, card.task]}"
+                    )
                 seen[card.id, card.task] = Path(path)
                 cards.append(card)
         return cls(tuple(cards), hub_online)

@@ -62,45 +62,52 @@ def _spec(
     outputs: tuple[Modality, ...],
     optional: tuple[str, ...] = (),
 ) -> TaskSpec:
-    return TaskSpec(name, description, args, outputs, frozenset(optional), default_runner=f"transformers/{name}")
+    return TaskSpec(
+        name, description, args, outputs, frozenset(optional), default_runner=f"transformers/{name}"
+    )
 
 
-T, I, A = Modality.TEXT, Modality.IMAGE, Modality.AUDIO
+TEXT, IMAGE, AUDIO = Modality.TEXT, Modality.IMAGE, Modality.AUDIO
 
 _SPECS: Final = (
-    _spec("image-classification", "name what an image shows (labels with scores)", {"image": I}, (T,)),
-    _spec("image-to-text", "write a caption for an image", {"image": I}, (T,)),
+    _spec("image-classification", "name what an image shows (labels with scores)", {"image": IMAGE}, (TEXT,)),
+    _spec("image-to-text", "write a caption for an image", {"image": IMAGE}, (TEXT,)),
     _spec(
         "object-detection",
         "find objects in an image: labels, scores, boxes, and a copy of the image with the boxes drawn",
-        {"image": I},
-        (I, T),
+        {"image": IMAGE},
+        (IMAGE, TEXT),
     ),
     _spec(
         "visual-question-answering",
         "answer a question (text) about an image",
-        {"image": I, "text": T},
-        (T,),
+        {"image": IMAGE, "text": TEXT},
+        (TEXT,),
     ),
-    _spec("text-to-image", "generate an image from a text prompt", {"text": T}, (I,)),
-    _spec("text-to-speech", "read a text aloud into an audio file", {"text": T}, (A,)),
-    _spec("automatic-speech-recognition", "transcribe speech in an audio file to text", {"audio": A}, (T,)),
-    _spec("summarization", "shorten a text, keeping what matters", {"text": T}, (T,)),
+    _spec("text-to-image", "generate an image from a text prompt", {"text": TEXT}, (IMAGE,)),
+    _spec("text-to-speech", "read a text aloud into an audio file", {"text": TEXT}, (AUDIO,)),
+    _spec(
+        "automatic-speech-recognition",
+        "transcribe speech in an audio file to text",
+        {"audio": AUDIO},
+        (TEXT,),
+    ),
+    _spec("summarization", "shorten a text, keeping what matters", {"text": TEXT}, (TEXT,)),
     _spec(
         "translation",
         "translate a text; `target` names the language (default English)",
-        {"text": T, "target": T},
-        (T,),
+        {"text": TEXT, "target": TEXT},
+        (TEXT,),
         optional=("target",),
     ),
     _spec(
         "question-answering",
         "answer a question (text) from a passage (context)",
-        {"text": T, "context": T},
-        (T,),
+        {"text": TEXT, "context": TEXT},
+        (TEXT,),
     ),
-    _spec("text-generation", "continue or answer a text prompt", {"text": T}, (T,)),
-    _spec("sentence-similarity", "score how similar two texts are", {"text": T, "other": T}, (T,)),
+    _spec("text-generation", "continue or answer a text prompt", {"text": TEXT}, (TEXT,)),
+    _spec("sentence-similarity", "score how similar two texts are", {"text": TEXT, "other": TEXT}, (TEXT,)),
 )
 
 TASKS: Final = MappingProxyType({spec.name: spec for spec in _SPECS})

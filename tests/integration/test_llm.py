@@ -12,11 +12,9 @@ from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, Sys
 from pydantic import BaseModel, Field, ValidationError
 
 from graph.llm import PLACEHOLDER_API_KEY, controller_from_env, load_chat_model
-from tests.integration import openai_server as scripted
 from tests.integration.openai_server import Failure, ScriptedOpenAIServer, ToolCall
 
 # The fixture, bound here too so that this module runs whether or not a conftest imports it.
-
 
 
 class Verdict(BaseModel):

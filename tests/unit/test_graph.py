@@ -102,10 +102,12 @@ async def test_independent_tasks_overlap_in_time(tmp_path):
 
 
 async def test_a_task_starts_when_its_own_inputs_exist(tmp_path):
-    catalog = fake_catalog([
-        fake_card("quick", "summarization", 10**9, sleep=0.1),
-        fake_card("slow-image", "text-to-image", 10**9, sleep=1.0),
-    ])
+    catalog = fake_catalog(
+        [
+            fake_card("quick", "summarization", 10**9, sleep=0.1),
+            fake_card("slow-image", "text-to-image", 10**9, sleep=1.0),
+        ]
+    )
     plan = [
         task(0, "summarization", {"text": "a"}),
         task(1, "text-to-speech", {"text": "<GENERATED>-0"}, [0]),
@@ -145,8 +147,10 @@ async def test_failing_model_falls_back_to_the_next_candidate(tmp_path, photo):
 
 async def test_missing_input_file_fails_without_trying_other_models(tmp_path):
     catalog = fake_catalog([fake_card("first", "image-classification", 10**9)])
-    state = await run(make_context(tmp_path, catalog=catalog),
-                      plan=[task(0, "image-classification", {"image": "nowhere.png"})])
+    state = await run(
+        make_context(tmp_path, catalog=catalog),
+        plan=[task(0, "image-classification", {"image": "nowhere.png"})],
+    )
     result = state["results"][0]
     assert result.status == "failed" and "input file not found: nowhere.png" in result.error
     assert len(result.attempts) == 1
@@ -170,10 +174,12 @@ async def test_one_candidate_needs_no_selection_call(tmp_path):
 async def test_one_selection_call_for_all_ambiguous_tasks(tmp_path):
     catalog = fake_catalog([fake_card("sum-b", "summarization", 5), fake_card("tts-b", "text-to-speech", 5)])
     plan = plan_reply(task(0, "summarization", {"text": "x"}), task(1, "text-to-speech", {"text": "y"}))
-    choices = {"choices": [
-        {"task_id": 0, "model": "sum-b", "reason": "fits the text"},
-        {"task_id": 1, "model": "invented/model", "reason": "made up"},
-    ]}
+    choices = {
+        "choices": [
+            {"task_id": 0, "model": "sum-b", "reason": "fits the text"},
+            {"task_id": 1, "model": "invented/model", "reason": "made up"},
+        ]
+    }
     context = make_context(tmp_path, [plan, choices, "ok"], catalog=catalog)
     state = await run(context)
     selections = {s.id: s for s in state["selections"]}
@@ -192,7 +198,9 @@ async def test_task_without_available_model(tmp_path):
     plan[1]["dep"] = [-1]
     state = await run(make_context(tmp_path, ["ok"], catalog=catalog), plan=plan)
     results = by_id(state)
-    assert results[0].status == "failed" and results[0].error == "no model available offline for text-to-image"
+    assert (
+        results[0].status == "failed" and results[0].error == "no model available offline for text-to-image"
+    )
     assert results[1].status == "done"
 
 
@@ -207,8 +215,9 @@ async def test_chat_history_reaches_the_planner_and_state_resets_per_turn(tmp_pa
     assert [r.task for r in state["results"]] == ["text-to-image"]  # the earlier turn's results are gone
     planner_prompt = context.resources.llm.prompts[2]
     texts = [m.content for m in planner_prompt]
-    assert "summarize please" in " ".join(texts) and any(isinstance(m, AIMessage) and "first answer" in m.content
-                                                         for m in planner_prompt)
+    assert "summarize please" in " ".join(texts) and any(
+        isinstance(m, AIMessage) and "first answer" in m.content for m in planner_prompt
+    )
 
 
 async def test_answer_call_failure_keeps_results(tmp_path):
@@ -234,3 +243,19 @@ def test_concurrent_runs_do_not_share_state(tmp_path):
     first, second = asyncio.run(both())
     assert first["run_id"] != second["run_id"]
     assert first["answer"].startswith("x") and second["answer"].startswith("y")
+
+
+async def test_controller_failure_while_planning_is_reported(tmp_path):
+    context = make_context(tmp_path, [ConnectionError("connection refused")])
+    state = await run(context)
+    assert "ConnectionError: connection refused" in state["plan_error"]
+    assert state["plan_attempts"] == 1 and state["results"] == []
+    assert "could not make a plan" in state["answer"]
+
+
+async def test_empty_optional_arguments_are_dropped_from_the_plan(tmp_path):
+    reply = plan_reply(task(0, "translation", {"text": "bonjour", "target": "", "image": " "}))
+    context = make_context(tmp_path, [reply, "ok"])
+    state = await run(context)
+    assert state["plan_error"] is None
+    assert state["tasks"][0].args == {"text": "bonjour"}

@@ -68,9 +68,13 @@ def test_catalog_ranks_by_downloads_and_filters_availability(tmp_path):
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("- {id: a}", "needs at least `id` and `task`"), ("- {id: a, task: dreaming}", "unknown task"),
-     ("- {id: a, task: summarization, colour: red}", "unexpected keyword"), ("{models: 3}", "must be a list"),
-     ("- {id: a, task: summarization}\n- {id: a, task: summarization}", "already in")],
+    [
+        ("- {id: a}", "needs at least `id` and `task`"),
+        ("- {id: a, task: dreaming}", "unknown task"),
+        ("- {id: a, task: summarization, colour: red}", "unexpected keyword"),
+        ("{models: 3}", "must be a list"),
+        ("- {id: a, task: summarization}\n- {id: a, task: summarization}", "already in"),
+    ],
 )
 def test_catalog_errors_name_the_entry(tmp_path, text, message):
     (tmp_path / "c.yaml").write_text(text)
@@ -111,5 +115,7 @@ async def test_backend_loads_a_model_once_for_concurrent_calls(tmp_path):
     await backend.run(other, Call({"text": "x"}, Workspace(tmp_path), "s"))
     assert len(backend.loaded()) == 1 and len(loads) == 2  # the older model was evicted
     with pytest.raises(RunnerNotFoundError, match="no runner 'nope'"):
-        await backend.run(ModelCard(id="z", task="summarization", runner="nope"), Call({}, Workspace(tmp_path), "s"))
+        await backend.run(
+            ModelCard(id="z", task="summarization", runner="nope"), Call({}, Workspace(tmp_path), "s")
+        )
     backend.close()

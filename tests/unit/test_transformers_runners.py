@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-
 from tools.artifacts import InputError, Workspace, encode_wav
 from tools.models import Catalog, ModelCard
 from tools.registry import TASKS

@@ -16,7 +16,10 @@ def errors_of(plan):
 
 def test_valid_plan_is_normalised():
     tasks = validate_plan(
-        [t(0, "image-classification", {"image": "a.png"}), t(1, "text-to-speech", {"text": "<GENERATED>-0"}, [0])],
+        [
+            t(0, "image-classification", {"image": "a.png"}),
+            t(1, "text-to-speech", {"text": "<GENERATED>-0"}, [0]),
+        ],
         TASKS,
     )
     assert [task.dep for task in tasks] == [[], [0]]
@@ -37,7 +40,10 @@ def test_literal_of_wrong_modality():
 
 
 def test_reference_of_wrong_modality():
-    plan = [t(0, "summarization", {"text": "hello"}), t(1, "image-classification", {"image": "<GENERATED>-0"}, [0])]
+    plan = [
+        t(0, "summarization", {"text": "hello"}),
+        t(1, "image-classification", {"image": "<GENERATED>-0"}, [0]),
+    ]
     assert "task 0 (summarization) produces text" in errors_of(plan)
 
 
@@ -60,7 +66,9 @@ def test_cycle_through_dep():
 
 
 def test_duplicate_id():
-    assert "used twice" in errors_of([t(0, "summarization", {"text": "a"}), t(0, "summarization", {"text": "b"})])
+    assert "used twice" in errors_of(
+        [t(0, "summarization", {"text": "a"}), t(0, "summarization", {"text": "b"})]
+    )
 
 
 def test_dep_inconsistent_with_references():
@@ -80,12 +88,18 @@ def test_optional_argument_may_be_left_out():
 
 
 def test_file_argument_must_be_a_whole_reference():
-    plan = [t(0, "text-to-image", {"text": "a"}), t(1, "image-classification", {"image": "x <GENERATED>-0"}, [0])]
+    plan = [
+        t(0, "text-to-image", {"text": "a"}),
+        t(1, "image-classification", {"image": "x <GENERATED>-0"}, [0]),
+    ]
     assert "exactly one <GENERATED>-N" in errors_of(plan)
 
 
 def test_text_may_embed_references():
-    plan = [t(0, "summarization", {"text": "a"}), t(1, "text-to-speech", {"text": "Summary: <GENERATED>-0"}, [0])]
+    plan = [
+        t(0, "summarization", {"text": "a"}),
+        t(1, "text-to-speech", {"text": "Summary: <GENERATED>-0"}, [0]),
+    ]
     assert validate_plan(plan, TASKS)[1].dep == [0]
 
 

@@ -17,15 +17,14 @@ import shutil
 import tempfile
 import threading
 import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
+from tools import llama
 from tools.models import ModelCard
 from tools.packaged import PackageMissingError, package_dir
 from tools.runners.base import Call, LoadOptions, Runner, TaskOutput
@@ -479,19 +478,20 @@ _PROMPT_OVERHEAD = 64  # chat-template tokens around the prompt, plus a margin
 class SharedLlama:
     """One ``llama_cpp.Llama`` shared by every text task on the same GGUF file.
 
+    Calls run on the llama.cpp thread (`tools.llama`), which serialises them: a ``Llama`` holds one context
+    and is not thread-safe.
+
     Attributes:
         llama: the loaded model.
         path: the GGUF file.
-        lock: serialises calls; a ``Llama`` holds one context and is not thread-safe.
     """
 
     llama: Any
     path: Path
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 _LLAMAS: weakref.WeakValueDictionary[tuple[Any, ...], SharedLlama] = weakref.WeakValueDictionary()
-_LLAMAS_LOCK = threading.Lock()  # also serialises the load-time patch of llama_model_default_params
+_LLAMAS_LOCK = threading.Lock()
 
 
 def gguf_path(card: ModelCard) -> Path:
@@ -547,45 +547,17 @@ def load_llama(card: ModelCard, options: LoadOptions) -> SharedLlama:
     with _LLAMAS_LOCK:
         shared = _LLAMAS.get(key)
         if shared is None:
-            llama_cpp = require("llama_cpp")
-            logger.info("loading %s with llama.cpp (n_ctx=%d, threads=%d)", path.name, n_ctx, n_threads)
-            with _model_params(llama_cpp, extra_buffers):
-                llama = llama_cpp.Llama(
-                    model_path=str(path),
-                    n_ctx=n_ctx,
-                    n_threads=n_threads,
-                    n_threads_batch=n_threads,
-                    n_gpu_layers=gpu_layers,
-                    verbose=False,
-                )
-            shared = SharedLlama(llama, path)
+            require("llama_cpp")
+            model = llama.load(
+                str(path),
+                n_ctx=n_ctx,
+                n_threads=n_threads,
+                n_gpu_layers=gpu_layers,
+                extra_buffers=extra_buffers,
+            )
+            shared = SharedLlama(model, path)
             _LLAMAS[key] = shared
         return shared
-
-
-@contextmanager
-def _model_params(llama_cpp: ModuleType, extra_buffers: bool) -> Iterator[None]:
-    """Turn off llama.cpp's extra buffer types (AMX, repacking) while a model loads.
-
-    ``Llama`` has no argument for ``llama_model_params.use_extra_bufts``, so the default-params factory it
-    calls is wrapped during the load (the caller holds ``_LLAMAS_LOCK``).
-    """
-    bindings = llama_cpp.llama_cpp
-    original = bindings.llama_model_default_params
-    if extra_buffers:
-        yield
-        return
-
-    def without_extra_buffers() -> Any:
-        params = original()
-        params.use_extra_bufts = False
-        return params
-
-    bindings.llama_model_default_params = without_extra_buffers
-    try:
-        yield
-    finally:
-        bindings.llama_model_default_params = original
 
 
 def chat(shared: SharedLlama, prompt: str, call: Call) -> TaskOutput:
@@ -606,15 +578,19 @@ def chat(shared: SharedLlama, prompt: str, call: Call) -> TaskOutput:
     messages = []
     if call.options.get("system"):
         messages.append({"role": "system", "content": str(call.options["system"])})
-    with shared.lock:
+
+    def complete() -> dict[str, Any]:
         budget = shared.llama.n_ctx() - max_tokens - _PROMPT_OVERHEAD - _tokens(shared, messages)
         messages.append({"role": "user", "content": _fit(shared, prompt, budget)})
-        reply = shared.llama.create_chat_completion(
+        reply: dict[str, Any] = shared.llama.create_chat_completion(
             messages=messages,
             max_tokens=max_tokens,
             temperature=float(call.options.get("temperature", 0.0)),
             seed=int(call.options.get("seed", 0)),
         )
+        return reply
+
+    reply = llama.call(complete)
     choice = reply["choices"][0]
     usage = reply.get("usage", {})
     data = {
