@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from langchain_core.messages import ToolCall
 from langgraph.runtime import Runtime
 from langgraph.types import Send
 
@@ -25,7 +26,7 @@ from graph.state import Attempt, Outputs, Selection, State, Task, TaskResult, Ta
 from graph.validate import REFERENCE
 from tools.artifacts import InputError, Workspace
 from tools.registry import TASKS, Modality
-from tools.runners.base import Call
+from tools.task_tool import make_tool
 
 logger = logging.getLogger(__name__)
 
@@ -190,11 +191,15 @@ async def run_with_fallback(
             attempts.append(Attempt(model=model_id, error="not in the catalog"))
             continue
         clock = time.perf_counter()
-        call = Call(
-            args=args, workspace=workspace, stem=f"task{task.id}-{task.task}", options=dict(card.options)
+        tool = make_tool(
+            TASKS[task.task], resources.backend, resources.catalog, workspace, f"task{task.id}-{task.task}"
+        )
+        tool_call = ToolCall(
+            name=tool.name, args={**args, "model": model_id}, id=f"task-{task.id}", type="tool_call"
         )
         try:
-            output = await asyncio.wait_for(resources.backend.run(card, call), timeout=context.task_timeout_s)
+            message = await asyncio.wait_for(tool.ainvoke(tool_call), timeout=context.task_timeout_s)
+            output = message.artifact
         except TimeoutError:
             error = f"timed out after {context.task_timeout_s:g}s"
         except InputError as bad_input:  # the same input fails on every model: no fallback
