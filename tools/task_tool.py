@@ -13,7 +13,7 @@ from typing import Any, Literal, Protocol
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from tools.artifacts import Workspace
+from tools.artifacts import InputError, Workspace
 from tools.models import Catalog, ModelCard
 from tools.registry import TASKS, Modality, TaskSpec
 from tools.runners.base import Call, TaskOutput
@@ -70,8 +70,8 @@ def _schema(
 class TaskTool(BaseTool):
     """One task type as a tool. Returns the output's text as content and the whole `TaskOutput` as artifact.
 
-    Errors raise (``InputError`` for a bad input, the runner's own errors otherwise): the caller decides
-    whether to fall back to another model.
+    Errors raise (``InputError`` for a bad input, such as an empty required argument or a missing file; the
+    runner's own errors otherwise): the caller decides whether to fall back to another model.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -90,7 +90,10 @@ class TaskTool(BaseTool):
 
     async def _arun(self, model: str = "", **args: str) -> tuple[str, TaskOutput]:
         card = self.model_card(model)
-        given = {name: value for name, value in args.items() if value}
+        empty = [name for name in self.spec.required_args if not args.get(name, "").strip()]
+        if empty:  # e.g. an upstream task that produced no text: say so rather than run on nothing
+            raise InputError(f"{self.spec.name}: argument {empty[0]!r} is empty")
+        given = {name: value for name, value in args.items() if value.strip()}
         call = Call(
             args=given,
             workspace=self.workspace,

@@ -63,3 +63,5 @@ async def test_bad_calls_raise_clear_errors(tools):
         await tools["summarization"].ainvoke(call("summarization", text="x", model="nope"))
     with pytest.raises(InputError):
         await tools["image-to-text"].ainvoke(call("image-to-text", image="missing.png"))
+    with pytest.raises(InputError, match="summarization: argument 'text' is empty"):
+        await tools["summarization"].ainvoke(call("summarization", text="  "))

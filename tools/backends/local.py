@@ -20,6 +20,12 @@ from tools.runners.base import Call, LoadOptions, Runner, TaskOutput
 
 logger = logging.getLogger(__name__)
 
+# transformers and diffusers build a model under process-wide patches (meta-device init swaps
+# `nn.Module.register_parameter` for every thread), so a load in one thread can leave another thread's model
+# on the meta device ("Cannot copy out of meta tensor"). Loads therefore run one at a time in the process;
+# inference stays parallel.
+_LOADING = threading.Lock()
+
 
 class RunnerNotFoundError(LookupError):
     """A model card names a runner that is not registered."""
@@ -99,8 +105,9 @@ class LocalBackend:
             with self._models_lock:
                 if key in self._models:
                     return self._models[key]
-            started = time.perf_counter()
-            model = runner.load(card, self._options)
+            with _LOADING:
+                started = time.perf_counter()
+                model = runner.load(card, self._options)
             logger.info("loaded %s (%s) in %.2fs", card.id, runner.name, time.perf_counter() - started)
             with self._models_lock:
                 self._models[key] = model
