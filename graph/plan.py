@@ -15,9 +15,12 @@ from langgraph.types import Overwrite
 from pydantic import BaseModel, Field, create_model
 
 from graph.context import Context
+from graph.embedded import EmbeddedChatModel
+from graph.grammar import request_plan_schema, with_dependencies
 from graph.prompts import demos, describe_tasks, render
 from graph.resources import resources_of
-from graph.state import State
+from graph.retrieval import nearest
+from graph.state import State, Task
 from graph.structured import ask
 from graph.validate import PlanValidationError, validate_plan
 from tools.registry import TASKS, Modality, TaskSpec
@@ -26,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 MAX_TASKS = 8
 """Most tasks in one plan."""
+DEMOS_PER_PROMPT = 3
+"""Few-shot demos in the planning prompt: those most like the request (see `graph.retrieval`)."""
 
 
 MAX_ARGUMENT_CHARS = 1000
@@ -87,7 +92,9 @@ def plan_schema(task_names: Sequence[str], registry: Mapping[str, TaskSpec] = TA
         dep=(
             list[int],
             Field(
-                description="Ids of earlier tasks whose outputs the args use; [-1] when none.", max_length=3
+                default=[-1],
+                description="Ids of earlier tasks whose outputs the args use; [-1] when none.",
+                max_length=3,
             ),
         ),
         args=(
@@ -134,7 +141,7 @@ def planner_messages(
         The messages for the controller.
     """
     messages: list[BaseMessage] = [SystemMessage(render("planner", tasks=describe_tasks(registry)))]
-    for demo in demos():
+    for demo in nearest(request, demos(), DEMOS_PER_PROMPT):
         messages.append(HumanMessage(render("plan_request", history="", request=demo["request"])))
         messages.append(AIMessage(json.dumps({"tasks": demo["plan"]})))
     messages.extend(trim_history(history, history_tokens))
@@ -198,7 +205,7 @@ async def plan(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     if not request.strip():
         return {**update, "tasks": [], "plan_attempts": 0, "plan_error": "there is no request to plan for"}
     history = messages[: max(0, _last_human_index(messages))]
-    tasks, attempts, failure = await _plan_with_repair(request, history, runtime.context)
+    tasks, attempts, failure = await make_plan(request, history, runtime.context)
     if failure:
         return {**update, "tasks": [], "plan_attempts": attempts, "plan_error": failure}
     return {**update, "tasks": tasks, "plan_attempts": attempts}
@@ -211,17 +218,30 @@ def _last_human_index(messages: Sequence[AnyMessage]) -> int:
     return 0
 
 
-async def _plan_with_repair(
+async def make_plan(
     request: str, history: Sequence[AnyMessage], context: Context
-) -> tuple[list[Any], int, str | None]:
+) -> tuple[list[Task], int, str | None]:
+    """Ask the controller for a plan and repair it until it validates, a bounded number of times.
+
+    Args:
+        request: the user's request.
+        history: earlier chat turns.
+        context: the controller and the limits.
+
+    Returns:
+        ``(tasks, attempts, error)``: the validated tasks and no error, or no tasks and why.
+    """
     llm = resources_of(context).llm
     schema = plan_schema(list(TASKS))
+    # A grammar-constrained decoder can enforce a schema fitted to the request (ids, earlier-only references,
+    # per-task arguments, the request's own files); API providers get the portable schema.
+    tight = request_plan_schema(request, TASKS, MAX_TASKS) if isinstance(llm, EmbeddedChatModel) else None
     messages = planner_messages(request, history, TASKS, context.history_tokens)
     errors: list[str] = []
     attempts = 0
     for attempts in range(1, context.max_plan_retries + 2):
         try:
-            reply = await ask(llm, schema, messages)
+            reply = await ask(llm, schema, messages, json_schema=tight)
         except Exception as error:  # noqa: BLE001 - a failed controller call becomes the run's plan_error
             logger.warning("planning call failed: %s", error)
             return (
@@ -231,7 +251,10 @@ async def _plan_with_repair(
             )
         if reply.parsed is not None:
             try:
-                return validate_plan(plan_tasks(reply.parsed), TASKS), attempts, None
+                proposed = plan_tasks(reply.parsed)
+                if tight is not None:
+                    proposed = with_dependencies(proposed)
+                return validate_plan(proposed, TASKS), attempts, None
             except PlanValidationError as error:
                 errors = error.errors
         else:

@@ -27,7 +27,12 @@ class Reply(Generic[Schema]):
     raw_text: str
 
 
-async def ask(llm: BaseChatModel, schema: type[Schema], messages: Sequence[BaseMessage]) -> Reply[Schema]:
+async def ask(
+    llm: BaseChatModel,
+    schema: type[Schema],
+    messages: Sequence[BaseMessage],
+    json_schema: dict[str, Any] | None = None,
+) -> Reply[Schema]:
     """Call the LLM once for a ``schema`` object.
 
     Providers with structured output (OpenAI json_schema, the embedded grammar) use it; for the others the
@@ -39,11 +44,13 @@ async def ask(llm: BaseChatModel, schema: type[Schema], messages: Sequence[BaseM
         llm: the controller.
         schema: the pydantic class wanted.
         messages: the prompt.
+        json_schema: a tighter JSON schema to decode with instead of ``schema``'s own (its documents must
+            also validate against ``schema``), for providers that enforce every JSON-schema feature.
 
     Returns:
         The reply.
     """
-    structured = _structured_runnable(llm, schema)
+    structured = _structured_runnable(llm, json_schema or schema)
     if structured is not None:
         try:
             out = await structured.ainvoke(list(messages))
@@ -54,6 +61,8 @@ async def ask(llm: BaseChatModel, schema: type[Schema], messages: Sequence[BaseM
         raw = out.get("raw")
         raw_text = _text_of(raw) if isinstance(raw, BaseMessage) else ""
         parsed = out.get("parsed")
+        if isinstance(parsed, dict):
+            return parse_reply(schema, json.dumps(parsed))
         if isinstance(parsed, schema):
             return Reply(parsed, None, raw_text or parsed.model_dump_json())
         if raw_text:  # some providers put the JSON in the text even when their parser failed
@@ -78,7 +87,7 @@ def _first_line(error: Exception) -> str:
     return (text.splitlines()[0] if text else type(error).__name__)[:300]
 
 
-def _structured_runnable(llm: BaseChatModel, schema: type[BaseModel]) -> Any:
+def _structured_runnable(llm: BaseChatModel, schema: type[BaseModel] | dict[str, Any]) -> Any:
     try:
         return llm.with_structured_output(schema, include_raw=True)
     except NotImplementedError:

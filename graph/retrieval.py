@@ -1,0 +1,53 @@
+"""Pick the few-shot demos most like a request (TF-IDF cosine over words: no model, microseconds)."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+_WORD = re.compile(r"[a-z]+")
+_STOP = frozenset(
+    "a an the and or of to in on at for is are be it its this that me my i you your please can could "
+    "then also with from into what which".split()
+)
+
+
+def words(text: str) -> list[str]:
+    """Return the lower-cased content words of ``text`` (file suffixes count as words: ``png``, ``wav``)."""
+    return [word for word in _WORD.findall(text.lower()) if word not in _STOP]
+
+
+def nearest(request: str, demos: Sequence[dict[str, Any]], k: int) -> list[dict[str, Any]]:
+    """Return the ``k`` demos whose requests are most similar to ``request``, the most similar last.
+
+    The most similar goes last so that it sits next to the request in the prompt, where a small model
+    copies from best.
+
+    Args:
+        request: the user's request.
+        demos: ``[{"request", "plan"}]``.
+        k: how many to return.
+
+    Returns:
+        At most ``k`` demos, in increasing similarity; ties keep the demos' order.
+    """
+    documents = [Counter(words(demo["request"])) for demo in demos]
+    frequency = Counter(word for document in documents for word in document)
+    total = len(documents)
+
+    def weights(counts: Counter[str]) -> dict[str, float]:
+        return {word: n * math.log((1 + total) / (1 + frequency[word])) for word, n in counts.items()}
+
+    query = weights(Counter(words(request)))
+    scores = [_cosine(query, weights(document)) for document in documents]
+    ranked = sorted(range(len(demos)), key=lambda index: (-scores[index], index))[:k]
+    return [demos[index] for index in reversed(ranked)]
+
+
+def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    dot = sum(weight * b.get(word, 0.0) for word, weight in a.items())
+    norm = math.sqrt(sum(w * w for w in a.values())) * math.sqrt(sum(w * w for w in b.values()))
+    return dot / norm if norm else 0.0
