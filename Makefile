@@ -1,5 +1,5 @@
 # Common tasks. `make demo` sets up and runs the README request; `make test` sets up and runs the tests.
-REQUEST ?= What animal is in examples/cat.png? Read the answer aloud, and transcribe examples/speech.wav.
+REQUEST ?= Transcribe examples/speech.wav and read the transcript aloud. What animal is in examples/cat.png?
 
 .PHONY: setup demo test test-fast lint format bench studio
 

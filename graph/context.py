@@ -46,6 +46,9 @@ class Context:
     history_tokens: int = field(
         default=1200, metadata={"description": "Token budget of the chat history given to the planner."}
     )
+    answer_max_tokens: int = field(
+        default=300, metadata={"description": "Most tokens the controller may spend on the final answer."}
+    )
     workspace_dir: str = field(default="workspace", metadata={"description": "Folder for each run's files."})
     inputs_dir: str = field(
         default=".", metadata={"description": "Folder relative input paths resolve against."}

@@ -61,6 +61,10 @@ class EmbeddedChatModel(BaseChatModel):
             "kernels crash (SIGSEGV) on multi-token batches in VMs that advertise AMX, e.g. Firecracker."
         ),
     )
+    repeat_penalty: float = Field(
+        default=1.15,
+        description="Penalty on repeated tokens in free-text replies (small models loop without it).",
+    )
     verbose: bool = Field(default=False, description="Let llama.cpp log to stderr.")
 
     _llama: Any = PrivateAttr(default=None)
@@ -173,13 +177,16 @@ class EmbeddedChatModel(BaseChatModel):
     def _request(
         self, messages: Sequence[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
     ) -> dict[str, Any]:
-        return {
+        request = {
             "messages": [_to_dict(message) for message in messages],
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,
             "stop": stop,
             **kwargs,
         }
+        if "response_format" not in request:  # JSON repeats tokens by nature: penalise free text only
+            request.setdefault("repeat_penalty", self.repeat_penalty)
+        return request
 
     def _complete(self, request: dict[str, Any]) -> dict[str, Any]:
         """Run one non-streaming completion (on the worker thread)."""

@@ -34,11 +34,19 @@ def named_files(request: str) -> dict[Modality, list[str]]:
         Modality -> paths (image, audio and video only; each path once).
     """
     found: dict[Modality, list[str]] = {}
+    for path, modality in mentioned_files(request):
+        found.setdefault(modality, []).append(path)
+    return found
+
+
+def mentioned_files(request: str) -> list[tuple[str, Modality]]:
+    """Return the image, audio and video paths a request names, each once, in order of mention."""
+    found: list[tuple[str, Modality]] = []
     for token in _TOKEN.findall(request):
         path = token.rstrip(".?!:")
         modality = modality_of_literal(path)
-        if modality is not Modality.TEXT and path not in found.get(modality, []):
-            found.setdefault(modality, []).append(path)
+        if modality is not Modality.TEXT and all(path != seen for seen, _ in found):
+            found.append((path, modality))
     return found
 
 
@@ -64,8 +72,12 @@ def request_plan_schema(request: str, registry: Mapping[str, TaskSpec], max_task
         A JSON schema ``{"tasks": [step_0, ..., step_n]}`` with one ``$defs`` entry per step position.
     """
     files = named_files(request)
-    max_tasks = min(max_tasks, clause_count(request))
-    defs = {f"step{k}": _step(k, registry, files) for k in range(max_tasks)}
+    mentioned = mentioned_files(request)
+    max_tasks = min(max_tasks, max(clause_count(request), len(mentioned)))
+    defs = {
+        f"step{k}": _step(k, registry, files, mentioned[k] if k < len(mentioned) else None)
+        for k in range(max_tasks)
+    }
     usable = [k for k in range(max_tasks) if defs[f"step{k}"]["anyOf"]]
     lengths = [n for n in range(1, max_tasks + 1) if all(k in usable for k in range(n))]
     plans = [
@@ -104,13 +116,28 @@ def with_dependencies(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _step(
-    position: int, registry: Mapping[str, TaskSpec], files: Mapping[Modality, list[str]]
+    position: int,
+    registry: Mapping[str, TaskSpec],
+    files: Mapping[Modality, list[str]],
+    first_use: tuple[str, Modality] | None,
 ) -> dict[str, Any]:
-    """Return the schema of the plan's step ``position``: one alternative per task type that can run there."""
+    """Return the schema of the plan's step ``position``: one alternative per task type that can run there.
+
+    ``first_use`` is the file this step must take: step k takes the k-th file the request mentions, so that
+    no named file is left out (a small model otherwise drops whole clauses of the request).
+    """
     earlier = [f"<GENERATED>-{j}" for j in range(position)]
     variants = []
     for spec in registry.values():
-        args = _arguments(spec, files, earlier)
+        if first_use is None:
+            args = _arguments(spec, files, earlier)
+        else:
+            path, modality = first_use
+            args = (
+                _arguments(spec, {modality: [path]}, [], only=modality)
+                if modality in spec.args.values()
+                else None
+            )
         if args is None:
             continue
         variants.append(
@@ -129,15 +156,21 @@ def _step(
 
 
 def _arguments(
-    spec: TaskSpec, files: Mapping[Modality, list[str]], earlier: list[str]
+    spec: TaskSpec,
+    files: Mapping[Modality, list[str]],
+    earlier: list[str],
+    only: Modality | None = None,
 ) -> dict[str, Any] | None:
-    """Return the schema of ``spec``'s arguments; None when a required file argument has no value."""
+    """Return the schema of ``spec``'s arguments; None when a required file argument has no value.
+
+    With ``only``, file arguments of other modalities are left out (or make the task impossible).
+    """
     properties: dict[str, Any] = {}
     for name, modality in spec.args.items():
         if modality is Modality.TEXT:
             properties[name] = {"type": "string", "maxLength": MAX_TEXT_CHARS}
             continue
-        choices = [*files.get(modality, []), *earlier]
+        choices = [*files.get(modality, []), *earlier] if only in (None, modality) else []
         if not choices:
             if name in spec.optional_args:
                 continue

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field, create_model
 
 from graph.context import Context
 from graph.embedded import EmbeddedChatModel
-from graph.grammar import request_plan_schema, with_dependencies
+from graph.grammar import named_files, request_plan_schema, with_dependencies
 from graph.prompts import demos, describe_tasks, render
 from graph.resources import resources_of
 from graph.retrieval import nearest
@@ -228,6 +228,9 @@ async def make_plan(
         history: earlier chat turns.
         context: the controller and the limits.
 
+    A valid plan that leaves a file of the request unused most likely dropped a task: it goes back for
+    repair too, and is kept only when no later attempt does better (the unused files are logged).
+
     Returns:
         ``(tasks, attempts, error)``: the validated tasks and no error, or no tasks and why.
     """
@@ -239,6 +242,7 @@ async def make_plan(
     messages = planner_messages(request, history, TASKS, context.history_tokens)
     errors: list[str] = []
     attempts = 0
+    fallback: tuple[list[Task], list[str]] | None = None  # the valid plan leaving the fewest files unused
     for attempts in range(1, context.max_plan_retries + 2):
         try:
             reply = await ask(llm, schema, messages, json_schema=tight)
@@ -254,9 +258,15 @@ async def make_plan(
                 proposed = plan_tasks(reply.parsed)
                 if tight is not None:
                     proposed = with_dependencies(proposed)
-                return validate_plan(proposed, TASKS), attempts, None
+                tasks = validate_plan(proposed, TASKS)
             except PlanValidationError as error:
                 errors = error.errors
+            else:
+                errors = unused_files(request, tasks)
+                if not errors:
+                    return tasks, attempts, None
+                if fallback is None or len(errors) < len(fallback[1]):
+                    fallback = (tasks, errors)
         else:
             errors = [reply.error or "the reply could not be parsed"]
         logger.info("plan attempt %d rejected: %s", attempts, "; ".join(errors))
@@ -265,4 +275,14 @@ async def make_plan(
             AIMessage(reply.raw_text or "(no reply)"),
             HumanMessage(render("plan_repair", errors="\n".join(f"- {e}" for e in errors))),
         ]
+    if fallback is not None:
+        logger.warning("plan kept although %s", "; ".join(fallback[1]))
+        return fallback[0], attempts, None
     return [], attempts, f"no valid plan after {attempts} attempt(s): " + "; ".join(errors)
+
+
+def unused_files(request: str, tasks: Sequence[Task]) -> list[str]:
+    """Return one message per file the request names that no task takes as an argument."""
+    used = {value.strip() for task in tasks for value in task.args.values()}
+    named = [path for paths in named_files(request).values() for path in paths]
+    return [f"the request names {path}, but no task uses it" for path in named if path not in used]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,7 +24,7 @@ def results_for_prompt(results: Sequence[TaskResult]) -> list[dict[str, Any]]:
     """Return the results as compact dicts for the responder prompt (no timings, no empty fields)."""
     compact = []
     for result in results:
-        outputs = result.outputs.model_dump(exclude_none=True, exclude_defaults=True)
+        outputs = result.outputs.model_dump(exclude_none=True, exclude_defaults=True, exclude={"data"})
         entry = {
             "task_id": result.id,
             "task": result.task,
@@ -85,8 +86,24 @@ async def _llm_answer(state: State, context: Context) -> str:
         results=json.dumps(results_for_prompt(state.get("results", [])), indent=1, default=str),
     )
     try:
-        message = await resources_of(context).llm.ainvoke([HumanMessage(prompt)])
+        llm = resources_of(context).llm.bind(max_tokens=context.answer_max_tokens)
+        message = await llm.ainvoke([HumanMessage(prompt)])
     except Exception as error:  # noqa: BLE001 - the results stay available even if the answer call fails
         logger.warning("answer call failed: %s", error)
         return f"(The controller could not write an answer: {error}.) The results are below."
-    return message.text.strip() or "(The controller returned an empty answer.) The results are below."
+    return (
+        without_repeats(message.text) or "(The controller returned an empty answer.) The results are below."
+    )
+
+
+def without_repeats(text: str) -> str:
+    """Drop sentences that repeat an earlier one word for word (small models loop), and trim the text."""
+    seen: set[str] = set()
+    kept = []
+    for sentence in re.split(r"(?<=[.!?])\s+", text.strip()):
+        key = " ".join(sentence.lower().split())
+        if key and key in seen:
+            continue
+        seen.add(key)
+        kept.append(sentence)
+    return " ".join(kept).strip()

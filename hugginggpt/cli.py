@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import sys
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -105,7 +106,7 @@ def read_plan(path: Path) -> list[dict[str, Any]]:
 async def stream_request(
     graph: Any, inputs: Mapping[str, Any], context: Context, config: RunnableConfig
 ) -> dict[str, Any]:
-    """Stream one request through the graph, printing each stage as it finishes.
+    """Stream one request through the graph, printing each stage as it finishes, then the stage timings.
 
     Args:
         graph: the compiled graph.
@@ -117,6 +118,8 @@ async def stream_request(
         The final state.
     """
     final: dict[str, Any] = {}
+    started = last = time.perf_counter()
+    stages: dict[str, float] = {}
     async for mode, chunk in graph.astream(
         inputs, config=config, context=context, stream_mode=["updates", "values"]
     ):
@@ -124,9 +127,15 @@ async def stream_request(
             final = chunk
             continue
         for node, update in chunk.items():
+            now = time.perf_counter()
+            stage = "execute" if node in ("execute", "join") else node
+            stages[stage] = stages.get(stage, 0.0) + now - last
+            last = now
             text = describe_update(node, update)
             if text:
                 print(text, flush=True)
+    timings = " · ".join(f"{stage} {seconds:.2f}s" for stage, seconds in stages.items())
+    print(f"[time] {timings} · total {time.perf_counter() - started:.2f}s", flush=True)
     return final
 
 
