@@ -3,8 +3,9 @@ import json
 import pytest
 
 from graph.grammar import clause_count, named_files, request_plan_schema, with_dependencies
-from graph.plan import MAX_TASKS, planner_messages
+from graph.plan import MAX_TASKS, planner_messages, unused_files
 from graph.prompts import demos
+from graph.respond import without_repeats
 from graph.retrieval import nearest
 from graph.validate import validate_plan
 from tools.registry import TASKS, Modality, modality_of_literal
@@ -54,8 +55,9 @@ def test_request_schema_allows_only_named_files_and_earlier_references():
     assert second["automatic-speech-recognition"]["properties"]["args"]["properties"]["audio"] == {
         "enum": ["<GENERATED>-0"]
     }
-    assert set(first["translation"]["properties"]["args"]["properties"]) == {"text", "target"}
-    assert first["translation"]["properties"]["args"]["required"] == ["text"]
+    assert "translation" not in first  # step 0 must take the named file
+    assert set(second["translation"]["properties"]["args"]["properties"]) == {"text", "target"}
+    assert second["translation"]["properties"]["args"]["required"] == ["text"]
     assert all(v["properties"]["id"] == {"const": 1} for v in second.values())
     json.dumps(schema)  # plain JSON, ready for a grammar
 
@@ -86,3 +88,30 @@ def test_planner_prompt_keeps_the_fixed_part_first():
     second = planner_messages("transcribe a.wav", [], TASKS, 0)
     assert first[0].content == second[0].content  # the system prompt stays in llama.cpp's prefix cache
     assert first[-1].content != second[-1].content
+
+
+def test_step_k_must_take_the_kth_named_file():
+    schema = request_plan_schema("Transcribe a.wav. What is in b.png?", TASKS, MAX_TASKS)
+    step0 = {v["properties"]["task"]["const"]: v for v in schema["$defs"]["step0"]["anyOf"]}
+    step1 = {v["properties"]["task"]["const"]: v for v in schema["$defs"]["step1"]["anyOf"]}
+    assert set(step0) == {"automatic-speech-recognition"}
+    assert step0["automatic-speech-recognition"]["properties"]["args"]["properties"]["audio"] == {
+        "enum": ["a.wav"]
+    }
+    assert "image-classification" in step1 and "text-to-speech" not in step1
+    assert step1["visual-question-answering"]["properties"]["args"]["properties"]["image"] == {
+        "enum": ["b.png"]
+    }
+
+
+def test_unused_named_files_are_reported():
+    tasks = validate_plan(
+        [{"id": 0, "task": "image-classification", "dep": [-1], "args": {"image": "b.png"}}], TASKS
+    )
+    assert unused_files("Transcribe a.wav. What is in b.png?", tasks) == [
+        "the request names a.wav, but no task uses it"
+    ]
+
+
+def test_repeated_sentences_are_dropped_from_answers():
+    assert without_repeats("It is a cat. It is a cat.  It is  a cat. Done!") == "It is a cat. Done!"
