@@ -51,7 +51,10 @@ async def run(controller: str | None, cases_path: Path) -> None:
         nodes.append(f1(Counter(names), Counter(case["tasks"])))
         links.append(f1(edges, gold_edges))
         valid += error is None
-        print(f"{seconds[-1]:5.1f}s x{attempts} {'ok ' if error is None else 'BAD'} {names} | gold {case['tasks']}")
+        print(
+            f"{seconds[-1]:5.1f}s x{attempts} {'ok ' if error is None else 'BAD'} {names}"
+            f" | gold {case['tasks']}"
+        )
     print(
         f"node_f1={micro_f1(nodes):.1f} link_f1={micro_f1(links):.1f} valid={valid}/{len(cases)} "
         f"s_per_plan_p50={statistics.median(seconds):.2f}"
