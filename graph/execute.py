@@ -122,17 +122,8 @@ async def _run_ready(
     blocked = [deps[dep] for dep in task.dep if deps[dep].status != "done"]
     if blocked:
         first = blocked[0]
-        now = time.time()
         reason = f"skipped because task {first.id} ({first.task}) {first.status}: {first.error}"
-        return TaskResult(
-            id=task.id,
-            task=task.task,
-            status="skipped",
-            args=task.args,
-            error=reason,
-            started_at=now,
-            ended_at=now,
-        )
+        return TaskResult.not_run(task, "skipped", reason)
     args = resolve_args(task, deps)
     workspace = Workspace.for_run(context.workspace_dir, run_id, base=context.inputs_dir)
     return await run_with_fallback(task, args, selection, workspace, resources, context)

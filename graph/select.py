@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -68,18 +67,7 @@ async def select(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         if not cards:
             reason = no_model_message(task.task, resources.catalog.hub_online)
             selections.append(Selection(id=task.id, task=task.task, reason=reason))
-            now = time.time()
-            results.append(
-                TaskResult(
-                    id=task.id,
-                    task=task.task,
-                    status="failed",
-                    args=task.args,
-                    error=reason,
-                    started_at=now,
-                    ended_at=now,
-                )
-            )
+            results.append(TaskResult.not_run(task, "failed", reason))
         elif len(cards) == 1:
             selections.append(
                 _selection(task, cards, cards[0].id, "the only available candidate", by_llm=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any, Literal
 
 from langchain_core.messages import AnyMessage
@@ -79,6 +80,20 @@ class TaskResult(BaseModel):
     attempts: list[Attempt] = Field(default_factory=list)
     started_at: float | None = Field(default=None, description="Wall-clock start (epoch seconds).")
     ended_at: float | None = Field(default=None, description="Wall-clock end (epoch seconds).")
+
+    @classmethod
+    def not_run(cls, task: Task, status: TaskStatus, reason: str) -> TaskResult:
+        """Return the result of a task that never ran (no model, or a dependency failed), saying why."""
+        now = time.time()
+        return cls(
+            id=task.id,
+            task=task.task,
+            status=status,
+            args=task.args,
+            error=reason,
+            started_at=now,
+            ended_at=now,
+        )
 
 
 def merge_by_id(left: list[Any] | None, right: list[Any] | None) -> list[Any]:
