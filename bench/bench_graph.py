@@ -13,10 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from langchain_core.messages import HumanMessage
-
-from graph.builder import graph
-from tests.fakes import fake_card, fake_catalog, make_context, plan_reply
+from tests.fakes import fake_card, fake_catalog, make_harness, plan_reply
 
 
 def _plan(count: int, task: str = "summarization") -> list[dict[str, object]]:
@@ -29,12 +26,10 @@ async def overhead(requests: int, tasks: int, tmp: Path, with_planner: bool) -> 
     for index in range(requests):
         plan = _plan(tasks)
         replies = [plan_reply(*plan), "ok"] if with_planner else ["ok"]
-        context = make_context(tmp / str(index), replies)
-        inputs: dict[str, object] = {"messages": [HumanMessage("bench")]}
-        if not with_planner:
-            inputs["plan"] = plan
+        harness = make_harness(tmp / str(index), replies)
+        inputs: dict[str, object] = {} if with_planner else {"plan": plan}
         started = time.perf_counter()
-        await graph.ainvoke(inputs, context=context)
+        await harness.run("bench", **inputs)
         times.append((time.perf_counter() - started) * 1000)
     return times
 
@@ -42,11 +37,11 @@ async def overhead(requests: int, tasks: int, tmp: Path, with_planner: bool) -> 
 async def concurrency(tasks: int, seconds: float, tmp: Path) -> tuple[float, float]:
     """Return (wall seconds, critical path / wall) for ``tasks`` independent tasks of ``seconds`` each."""
     catalog = fake_catalog([fake_card("sleepy", "summarization", 10**9, sleep=seconds)])
-    context = make_context(tmp / "concurrency", ["ok"], catalog=catalog, max_parallel_tasks=tasks)
+    harness = make_harness(tmp / "concurrency", ["ok"], catalog=catalog, max_parallel_tasks=tasks)
     started = time.perf_counter()
-    state = await graph.ainvoke({"messages": [HumanMessage("bench")], "plan": _plan(tasks)}, context=context)
+    state = await harness.run("bench", plan=_plan(tasks))
     wall = time.perf_counter() - started
-    assert all(result.status == "done" for result in state["results"])
+    assert all(result["status"] == "done" for result in state["results"])
     return wall, seconds / wall
 
 

@@ -1,8 +1,13 @@
-"""Run-time configuration: a typed `Context` (shown in Studio), filled from configs/, env vars and flags."""
+"""Run-time configuration: a typed `Context` (shown in Studio), filled from configs/, env vars and flags.
+
+A field that a caller leaves out takes the configured value (configs/default.yaml, then ``HUGGINGGPT_*``
+variables), not a built-in constant: LangGraph Studio sends only the settings a user changed, and a
+controller set in ``.env`` must not fall back to the default because someone changed ``top_k``.
+"""
 
 from __future__ import annotations
 
-import dataclasses
+import functools
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -14,67 +19,134 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = REPO_ROOT / "configs"
 DEFAULT_CONFIG = CONFIG_DIR / "default.yaml"
 ENV_PREFIX = "HUGGINGGPT_"
+SECTIONS = frozenset({"server"})
+"""Top-level keys of a settings file that hold other settings than a run's (see `hugginggpt.settings`)."""
+
+_BUILT_IN: dict[str, Any] = {}
+
+
+def setting(name: str, default: Any, description: str) -> Any:
+    """Declare a Context field whose default is the configured value of ``name``, else ``default``."""
+    _BUILT_IN[name] = default
+
+    def configured_or_default() -> Any:
+        value = configured().get(name, default)
+        return list(value) if isinstance(value, list) else value
+
+    return field(default_factory=configured_or_default, metadata={"description": description})
 
 
 @dataclass(kw_only=True)
 class Context:
     """Settings of one graph run. Each field can be set in configs/default.yaml or as HUGGINGGPT_<NAME>."""
 
-    controller: str = field(
-        default="local/smollm2",
-        metadata={"description": "Controller LLM as provider/model: local/smollm2, openai/gpt-4o-mini, ..."},
+    controller: str = setting(
+        "controller",
+        "local/smollm2",
+        "Controller LLM as provider/model: local/smollm2, openai/gpt-4o-mini, ...",
     )
-    catalogs: list[str] = field(
-        default_factory=lambda: ["catalog.yaml", "catalog.offline.yaml"],
-        metadata={"description": "Model catalog files (relative to configs/ or absolute)."},
+    catalogs: list[str] = setting(
+        "catalogs", ["catalog.yaml", "catalog.offline.yaml"], "Model catalog files (relative to configs/)."
     )
-    hub_online: bool = field(
-        default=False,
-        metadata={"description": "Whether hub models that are not cached may be downloaded (candidates)."},
+    hub_online: bool = setting(
+        "hub_online", False, "Whether hub models that are not cached may be downloaded (candidates)."
     )
-    top_k: int = field(
-        default=5, metadata={"description": "Candidate models shown to the selector per task."}
+    runners: list[str] = setting(
+        "runners", [], "Extra runner providers, as module:function returning {name: Runner}."
     )
-    max_plan_retries: int = field(
-        default=2, metadata={"description": "Planning calls allowed after the first, when a plan is invalid."}
+    device: str = setting("device", "auto", "Device for local models: auto, cpu, cuda.")
+    max_parallel_tasks: int = setting("max_parallel_tasks", 8, "Local task calls running at once.")
+    top_k: int = setting("top_k", 5, "Candidate models shown to the selector per task.")
+    max_plan_retries: int = setting(
+        "max_plan_retries", 2, "Planning calls allowed after the first, when a plan is invalid."
     )
-    max_attempts: int = field(
-        default=2,
-        metadata={"description": "Models tried per task (the chosen one, then the next candidates)."},
+    review_plan: bool = setting(
+        "review_plan", False, "Stop after planning until the plan is approved, edited or rejected."
     )
-    task_timeout_s: float = field(default=300.0, metadata={"description": "Time limit of one task attempt."})
-    history_tokens: int = field(
-        default=1200, metadata={"description": "Token budget of the chat history given to the planner."}
+    max_attempts: int = setting(
+        "max_attempts", 2, "Models tried per task (the chosen one, then the next candidates)."
     )
-    answer_max_tokens: int = field(
-        default=300, metadata={"description": "Most tokens the controller may spend on the final answer."}
+    task_timeout_s: float = setting("task_timeout_s", 300.0, "Time limit of one task attempt.")
+    history_tokens: int = setting(
+        "history_tokens", 1200, "Token budget of the chat history given to the planner."
     )
-    workspace_dir: str = field(default="workspace", metadata={"description": "Folder for each run's files."})
-    inputs_dir: str = field(
-        default=".", metadata={"description": "Folder relative input paths resolve against."}
+    answer_max_tokens: int = setting(
+        "answer_max_tokens", 300, "Most tokens the controller may spend on the final answer."
     )
-    device: str = field(default="auto", metadata={"description": "Device for local models: auto, cpu, cuda."})
-    max_parallel_tasks: int = field(default=8, metadata={"description": "Local task calls running at once."})
-    resources: Any = field(
-        default=None,
-        compare=False,
-        repr=False,
-        metadata={
-            "description": "Injected services (LLM, catalog, backend); built from the fields when unset."
-        },
+    workspace_dir: str = setting("workspace_dir", "workspace", "Folder for each run's files.")
+    inputs_dir: str = setting(
+        "inputs_dir", ".", "Folder that input paths resolve against; a plan reads files only from here."
+    )
+    files_url: str = setting(
+        "files_url", "", "URL path that produced files are named by (the server uses /files); empty: paths."
+    )
+    url_max_mb: float = setting("url_max_mb", 20.0, "Largest input file fetched from an http(s) URL.")
+    url_timeout_s: float = setting("url_timeout_s", 20.0, "Time limit of fetching one input URL.")
+    url_allow_networks: list[str] = setting(
+        "url_allow_networks", [], "Private networks input URLs may point to (CIDR); none by default."
+    )
+    threads: str = setting(
+        "threads",
+        "",
+        "Durable threads: a SQLite file or a postgresql:// URL; empty: workspace/threads.sqlite.",
     )
 
-    def key(self) -> tuple[Any, ...]:
-        """Return the fields that decide which services are built (everything but `resources`)."""
-        return tuple(
-            tuple(value) if isinstance(value, list) else value
-            for name, value in dataclasses.asdict(self).items()
-            if name != "resources"
-        )
+
+SERVICE_FIELDS = ("controller", "catalogs", "hub_online", "runners", "device", "max_parallel_tasks")
+"""The settings that decide which services (LLM, catalog, backends) a run uses; the rest are per run."""
 
 
 class ConfigError(ValueError):
     """A configuration file or variable is wrong."""
+
+
+@functools.cache
+def configured() -> dict[str, Any]:
+    """Return the settings of configs/default.yaml (or $HUGGINGGPT_CONFIG) and HUGGINGGPT_* variables.
+
+    Read once per process: call it at start-up (importing `graph.builder` does), not on an event loop.
+
+    Raises:
+        ConfigError: naming the unknown key or the value that does not parse.
+    """
+    return read_settings(None)
+
+
+def read_settings(config_path: str | os.PathLike[str] | None, **overrides: Any) -> dict[str, Any]:
+    """Return the run settings of a file, then env vars (HUGGINGGPT_*), then ``overrides``, converted.
+
+    Raises:
+        ConfigError: naming the unknown key or the value that does not parse.
+    """
+    path = Path(config_path or os.environ.get(f"{ENV_PREFIX}CONFIG") or DEFAULT_CONFIG)
+    values = dict(read_file(path, required=bool(config_path)))
+    for section in SECTIONS:
+        values.pop(section, None)
+    values.update(_from_env())
+    values.update({key: value for key, value in overrides.items() if value is not None})
+    unknown = sorted(set(values) - set(_BUILT_IN))
+    if unknown:
+        raise ConfigError(f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(_BUILT_IN))}")
+    return {name: _convert(name, value) for name, value in values.items()}
+
+
+def read_file(path: Path, required: bool) -> dict[str, Any]:
+    """Return a settings file's mapping ({} for a missing optional file).
+
+    Raises:
+        ConfigError: when a required file is missing, or the file is not a YAML mapping.
+    """
+    if not path.is_file():
+        if required:
+            raise ConfigError(f"config file not found: {path}")
+        return {}
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise ConfigError(f"{path}: cannot read settings ({error})") from error
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings")
+    return loaded
 
 
 def load_context(config_path: str | os.PathLike[str] | None = None, **overrides: Any) -> Context:
@@ -90,35 +162,20 @@ def load_context(config_path: str | os.PathLike[str] | None = None, **overrides:
     Raises:
         ConfigError: naming the unknown key or the value that does not parse.
     """
-    path = Path(config_path or os.environ.get(f"{ENV_PREFIX}CONFIG") or DEFAULT_CONFIG)
-    values: dict[str, Any] = {}
-    if path.is_file():
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"{path}: expected a mapping of settings")
-        values.update(loaded)
-    elif config_path:
-        raise ConfigError(f"config file not found: {path}")
-    values.update(_from_env())
-    values.update({key: value for key, value in overrides.items() if value is not None})
-    known = {f.name for f in fields(Context)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise ConfigError(f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-    return Context(**{name: _convert(name, value) for name, value in values.items()})
+    return Context(**read_settings(config_path, **overrides))
 
 
 def _from_env() -> dict[str, Any]:
     found = {}
     for item in fields(Context):
         raw = os.environ.get(ENV_PREFIX + item.name.upper())
-        if raw is not None and item.name != "resources":
+        if raw is not None:
             found[item.name] = raw
     return found
 
 
 def _convert(name: str, value: Any) -> Any:
-    default = getattr(Context(), name)
+    default = _BUILT_IN[name]
     try:
         if isinstance(default, bool):
             return (
@@ -129,11 +186,13 @@ def _convert(name: str, value: Any) -> Any:
         if isinstance(default, float):
             return float(value)
         if isinstance(default, list):
-            return (
-                [part.strip() for part in value.split(",") if part.strip()]
-                if isinstance(value, str)
-                else list(value)
-            )
+            if isinstance(value, str):
+                return [part.strip() for part in value.split(",") if part.strip()]
+            if not isinstance(value, list | tuple):
+                raise TypeError("expected a list")
+            return [str(item) for item in value]
+        if isinstance(default, str) and not isinstance(value, str):
+            raise TypeError("expected text")
     except (TypeError, ValueError) as error:
         raise ConfigError(f"setting {name}: cannot use {value!r} ({error})") from error
     return value

@@ -1,155 +1,131 @@
-"""The execute stage: a `Send` fan-out of the plan's tasks, dependency-aware, with model fallback.
+"""The execute stage: the plan's tasks run as durable LangGraph tasks, each as soon as its own inputs exist.
 
-`dispatch` sends every unfinished task to its own `execute` branch in one step. A branch waits (on the
-dependency board) only for the tasks its arguments use, so each task starts as soon as its own inputs exist.
-Results merge through the state's by-id reducer; `join` closes the step and `dispatch` runs again until
-every task has a result.
+`execute` calls one `run_task` (a LangGraph ``@task``) per unfinished task, in plan order, so the calls are
+the same on every run of the node. Each task awaits only its own dependencies, then runs on its model with
+fallback. LangGraph saves each finished task's result in the checkpoint as it completes: when a crashed or
+killed run resumes, the node runs again and every task that had finished returns its saved result at once,
+so nothing is run twice and nothing waits on state that died with the old process.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import logging
 import time
-import uuid
-from collections.abc import Mapping
-from typing import Any, Literal
+from collections.abc import Awaitable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
-from langchain_core.messages import ToolCall
+from langgraph.func import task as durable_task
 from langgraph.runtime import Runtime
-from langgraph.types import Send
 
 from graph.context import Context
-from graph.resources import Resources, resources_of
-from graph.state import Attempt, Outputs, Selection, State, Task, TaskResult, TaskRun
-from graph.validate import REFERENCE
+from graph.inputs import resolve_args
+from graph.services import Resources, Services
+from graph.state import Attempt, Selection, State, Task, TaskResult, make_result, not_run
+from graph.tool_call import call_tool
 from tools.artifacts import InputError, Workspace
-from tools.registry import TASKS, Modality
-from tools.task_tool import make_tool
-
-logger = logging.getLogger(__name__)
-
-START_GRACE_S = 5.0
-"""How long a branch waits for a sibling dependency's branch to start before deferring to the next step."""
 
 
-def dispatch(state: State) -> list[Send] | Literal["respond"]:
-    """Send every task without a result to an `execute` branch; go to `respond` once all have one.
+@dataclass(frozen=True)
+class Step:
+    """What the tasks of one execute step share: services, settings, and each other's results.
 
-    Args:
-        state: the graph state.
-
-    Returns:
-        One `Send` per unfinished task, or ``"respond"``.
+    Attributes:
+        resources: the services the run uses.
+        settings: the run's settings.
+        runs: the thread's run ids (whose files a plan may read).
+        run_id: this run's id (where its files go).
+        finished: results that exist already (e.g. tasks that had no model).
+        running: task id -> the awaitable result of a task called in this step.
     """
-    finished = {result.id: result for result in state.get("results", [])}
-    pending = [task for task in state.get("tasks", []) if task.id not in finished]
-    if not pending:
-        return "respond"
-    selections = {selection.id: selection for selection in state.get("selections", [])}
-    step = uuid.uuid4().hex
-    in_flight = [task.id for task in pending]
-    return [
-        Send(
-            "execute",
-            TaskRun(
-                task=task,
-                selection=selections.get(task.id),
-                known=[finished[dep] for dep in task.dep if dep in finished],
-                in_flight=in_flight,
-                step=step,
-                run_id=state.get("run_id", "run"),
-            ),
+
+    resources: Resources
+    settings: Context
+    runs: tuple[str, ...]
+    run_id: str
+    finished: Mapping[int, TaskResult]
+    running: dict[int, Awaitable[TaskResult]] = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # shown in traces as the task's input
+        return (
+            f"Step(run_id={self.run_id!r}, finished={sorted(self.finished)}, running={sorted(self.running)})"
         )
-        for task in pending
-    ]
+
+    async def dependencies(self, task: Task) -> dict[int, TaskResult]:
+        """Wait for and return the results of ``task``'s dependencies."""
+        found = {}
+        for dep in task["dep"]:
+            found[dep] = self.finished[dep] if dep in self.finished else await self.running[dep]
+        return found
+
+    def workspace(self) -> Workspace:
+        """Return the run's workspace, readable from the inputs folder and the thread's runs."""
+        return Workspace.for_run(
+            self.settings.workspace_dir,
+            self.run_id,
+            base=self.settings.inputs_dir,
+            readable_runs=self.runs,
+            files_url=self.settings.files_url,
+        )
 
 
-async def execute(payload: TaskRun, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Run one task once its dependencies are done; skip it if one of them failed.
+async def execute(state: State, runtime: Runtime[Context], services: Services) -> dict[str, Any]:
+    """Run every task of the plan that has no result yet; each starts once its dependencies are done.
 
     Args:
-        payload: the task, its selection, known dependency results and the step's identity.
+        state: the graph state (``tasks``, ``selections``, ``results``).
         runtime: carries the run's Context.
+        services: where the run's services come from.
 
     Returns:
-        ``{"results": [result]}``, or nothing when the task must wait for the next step.
+        ``{"results": [...]}`` with one result per task that ran (or was skipped).
     """
-    resources = resources_of(runtime.context)
-    board = resources.boards.for_step(payload["step"])
-    task = payload["task"]
-    board.start(task.id)
-    result: TaskResult | None = None
-    try:
-        deps = await _dependencies(payload, board)
-        if deps is not None:
-            result = await _run_ready(
-                task, payload["selection"], deps, payload["run_id"], resources, runtime.context
-            )
-    finally:
-        board.publish(task.id, result)
-        resources.boards.release(payload["step"], len(payload["in_flight"]))
-    return {"results": [result]} if result is not None else {}
+    settings = services.settings(runtime.context)
+    step = Step(
+        resources=await services.resources(settings),
+        settings=settings,
+        runs=tuple(state.get("runs", [])),
+        run_id=state.get("run_id", "run"),
+        finished={result["id"]: result for result in state.get("results", [])},
+    )
+    selections = {selection["id"]: selection for selection in state.get("selections", [])}
+    for task in state.get("tasks", []):  # plan order: the same calls, in the same order, on a resume
+        if task["id"] not in step.finished:
+            step.running[task["id"]] = run_task(task, selections.get(task["id"]), step)
+    results = await asyncio.gather(*step.running.values())
+    return {"results": list(results)}
 
 
-async def join(state: State) -> dict[str, Any]:
-    """Close a fan-out step (the branches' results are already merged by the reducer)."""
-    return {}
+@durable_task
+async def run_task(task: Task, selection: Selection | None, step: Step) -> TaskResult:
+    """Run one task once its dependencies are done; skip it if one of them did not succeed.
 
+    Args:
+        task: the task.
+        selection: its chosen model and the candidates after it.
+        step: the execute step it belongs to.
 
-async def _dependencies(payload: TaskRun, board: Any) -> dict[int, TaskResult] | None:
-    known = {result.id: result for result in payload["known"]}
-    for dep in payload["task"].dep:
-        if dep in known:
-            continue
-        found = await board.wait(dep, START_GRACE_S) if dep in payload["in_flight"] else None
-        if found is None:
-            logger.info("task %s defers: dependency %s is not running here", payload["task"].id, dep)
-            return None
-        known[dep] = found
-    return known
-
-
-async def _run_ready(
-    task: Task,
-    selection: Selection | None,
-    deps: Mapping[int, TaskResult],
-    run_id: str,
-    resources: Resources,
-    context: Context,
-) -> TaskResult:
-    blocked = [deps[dep] for dep in task.dep if deps[dep].status != "done"]
+    Returns:
+        Its result (never raises: errors become failed results).
+    """
+    deps = await step.dependencies(task)
+    blocked = [deps[dep] for dep in task["dep"] if deps[dep]["status"] != "done"]
     if blocked:
         first = blocked[0]
-        reason = f"skipped because task {first.id} ({first.task}) {first.status}: {first.error}"
-        return TaskResult.not_run(task, "skipped", reason)
-    args = resolve_args(task, deps)
-    workspace = Workspace.for_run(context.workspace_dir, run_id, base=context.inputs_dir)
-    return await run_with_fallback(task, args, selection, workspace, resources, context)
-
-
-def resolve_args(task: Task, deps: Mapping[int, TaskResult]) -> dict[str, str]:
-    """Replace ``<GENERATED>-N`` in the arguments with task N's output of the argument's modality.
-
-    Args:
-        task: the task (validated: every reference is to a dependency producing the right modality).
-        deps: the finished dependencies by id.
-
-    Returns:
-        The arguments with references resolved (text is substituted in place; files are paths).
-    """
-    spec = TASKS[task.task]
-    resolved = {}
-    for name, value in task.args.items():
-        modality = spec.args[name]
-
-        def output_of(match: Any, modality: Modality = modality) -> str:
-            outputs = deps[int(match.group(1))].outputs
-            return getattr(outputs, modality.value) or ""
-
-        resolved[name] = REFERENCE.sub(output_of, value)
-    return resolved
+        reason = f"skipped because task {first['id']} ({first['task']}) {first['status']}: {first['error']}"
+        return not_run(task, "skipped", reason)
+    started = time.time()
+    workspace = step.workspace()
+    try:
+        args = await resolve_args(task, deps, workspace, step.settings)
+    except InputError as error:
+        attempt = Attempt(
+            model=(selection["model"] if selection else None) or "", error=str(error), seconds=0.0
+        )
+        return make_result(
+            task, "failed", error=str(error), attempts=[attempt], started_at=started, ended_at=time.time()
+        )
+    return await run_with_fallback(task, args, selection, workspace, step.resources, step.settings)
 
 
 async def run_with_fallback(
@@ -158,7 +134,7 @@ async def run_with_fallback(
     selection: Selection | None,
     workspace: Workspace,
     resources: Resources,
-    context: Context,
+    settings: Context,
 ) -> TaskResult:
     """Run a task on its chosen model, then on the next candidates, each try bounded by the task timeout.
 
@@ -168,58 +144,38 @@ async def run_with_fallback(
         selection: the chosen model and the candidates after it.
         workspace: where files go.
         resources: catalog and backend.
-        context: limits (attempts, timeout).
+        settings: limits (attempts, timeout).
 
     Returns:
         A ``done`` result, or a ``failed`` one listing every attempt's error. Never raises.
     """
     started = time.time()
     attempts: list[Attempt] = []
-    models = (selection.candidates if selection else [])[: max(1, context.max_attempts)]
-    tool = make_tool(
-        TASKS[task.task], resources.backend, resources.catalog, workspace, f"task{task.id}-{task.task}"
-    )
-    for model_id in models:  # an id missing from the catalog fails in the tool (NoModelError), like any model
-        clock = time.perf_counter()
-        tool_call = ToolCall(
-            name=tool.name, args={**args, "model": model_id}, id=f"task-{task.id}", type="tool_call"
-        )
-        try:
-            message = await asyncio.wait_for(tool.ainvoke(tool_call), timeout=context.task_timeout_s)
-            output = message.artifact
-        except TimeoutError:
-            error = f"timed out after {context.task_timeout_s:g}s"
-        except InputError as bad_input:  # the same input fails on every model: no fallback
-            attempts.append(
-                Attempt(model=model_id, error=str(bad_input), seconds=time.perf_counter() - clock)
-            )
-            break
-        except Exception as failure:  # noqa: BLE001 - tools never raise into the graph
-            logger.warning("task %s failed on %s: %s", task.id, model_id, failure, exc_info=True)
-            error = f"{type(failure).__name__}: {failure}"
-        else:
-            attempts.append(Attempt(model=model_id, seconds=time.perf_counter() - clock))
-            return TaskResult(
-                id=task.id,
-                task=task.task,
-                status="done",
+    models = (selection["candidates"] if selection else [])[: max(1, settings.max_attempts)]
+    for model_id in models:
+        outcome = await call_tool(task, args, model_id, workspace, resources, settings.task_timeout_s)
+        attempts.append(outcome.attempt)
+        if outcome.outputs is not None:
+            return make_result(
+                task,
+                "done",
                 model=model_id,
                 args=args,
-                outputs=Outputs(**dataclasses.asdict(output)),
+                outputs=outcome.outputs,
                 attempts=attempts,
                 started_at=started,
                 ended_at=time.time(),
             )
-        attempts.append(Attempt(model=model_id, error=error, seconds=time.perf_counter() - clock))
-    error = "; ".join(f"{a.model}: {a.error}" for a in attempts) or "no model was selected"
-    return TaskResult(
-        id=task.id,
-        task=task.task,
-        status="failed",
+        if outcome.final:  # the same input fails on every model: no fallback
+            break
+    error = "; ".join(f"{a['model']}: {a['error']}" for a in attempts) or "no model was selected"
+    return make_result(
+        task,
+        "failed",
+        model=attempts[-1]["model"] if attempts else None,
         args=args,
         error=error,
         attempts=attempts,
-        model=attempts[-1].model if attempts else None,
         started_at=started,
         ended_at=time.time(),
     )

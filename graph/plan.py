@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
+from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.messages.utils import count_tokens_approximately, trim_messages
 from langgraph.runtime import Runtime
@@ -18,8 +19,8 @@ from graph.context import Context
 from graph.embedded import EmbeddedChatModel
 from graph.grammar import named_files, request_plan_schema, with_dependencies
 from graph.prompts import demos, describe_tasks, render
-from graph.resources import resources_of
 from graph.retrieval import nearest
+from graph.services import Services
 from graph.state import State, Task
 from graph.structured import ask
 from graph.validate import PlanValidationError, validate_plan
@@ -167,6 +168,7 @@ def trim_history(history: Sequence[AnyMessage], max_tokens: int) -> list[BaseMes
 def _reset(run_id: str) -> dict[str, Any]:
     return {
         "run_id": run_id,
+        "runs": [run_id],
         "plan": None,
         "selections": Overwrite([]),
         "results": Overwrite([]),
@@ -175,7 +177,7 @@ def _reset(run_id: str) -> dict[str, Any]:
     }
 
 
-async def plan(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+async def plan(state: State, runtime: Runtime[Context], services: Services) -> dict[str, Any]:
     """Turn the request into a validated task graph, or record why none could be made.
 
     A plan given in the input is validated and used as is (no LLM call). Otherwise the controller is asked,
@@ -184,6 +186,7 @@ async def plan(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     Args:
         state: the graph state.
         runtime: carries the run's Context.
+        services: where the controller comes from.
 
     Returns:
         The state update: ``tasks`` or ``plan_error``, ``plan_attempts``, and a fresh ``run_id``.
@@ -205,7 +208,9 @@ async def plan(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     if not request.strip():
         return {**update, "tasks": [], "plan_attempts": 0, "plan_error": "there is no request to plan for"}
     history = messages[: max(0, _last_human_index(messages))]
-    tasks, attempts, failure = await make_plan(request, history, runtime.context)
+    settings = services.settings(runtime.context)
+    llm = (await services.resources(settings)).llm
+    tasks, attempts, failure = await make_plan(request, history, llm, settings)
     if failure:
         return {**update, "tasks": [], "plan_attempts": attempts, "plan_error": failure}
     return {**update, "tasks": tasks, "plan_attempts": attempts}
@@ -219,14 +224,15 @@ def _last_human_index(messages: Sequence[AnyMessage]) -> int:
 
 
 async def make_plan(
-    request: str, history: Sequence[AnyMessage], context: Context
+    request: str, history: Sequence[AnyMessage], llm: BaseChatModel, context: Context
 ) -> tuple[list[Task], int, str | None]:
     """Ask the controller for a plan and repair it until it validates, a bounded number of times.
 
     Args:
         request: the user's request.
         history: earlier chat turns.
-        context: the controller and the limits.
+        llm: the controller.
+        context: the limits.
 
     A valid plan that leaves a file of the request unused most likely dropped a task: it goes back for
     repair too, and is kept only when no later attempt does better (the unused files are logged).
@@ -234,7 +240,6 @@ async def make_plan(
     Returns:
         ``(tasks, attempts, error)``: the validated tasks and no error, or no tasks and why.
     """
-    llm = resources_of(context).llm
     schema = plan_schema(list(TASKS))
     # A grammar-constrained decoder can enforce a schema fitted to the request (ids, earlier-only references,
     # per-task arguments, the request's own files); API providers get the portable schema.
@@ -283,6 +288,6 @@ async def make_plan(
 
 def unused_files(request: str, tasks: Sequence[Task]) -> list[str]:
     """Return one message per file the request names that no task takes as an argument."""
-    used = {value.strip() for task in tasks for value in task.args.values()}
+    used = {value.strip() for task in tasks for value in task["args"].values()}
     named = [path for paths in named_files(request).values() for path in paths]
     return [f"the request names {path}, but no task uses it" for path in named if path not in used]

@@ -44,9 +44,17 @@ def render(name: str, **slots: str) -> str:
     return _SLOT.sub(replace, template(name))
 
 
+@cache
 def demos() -> list[dict[str, Any]]:
-    """Return the planner's few-shot demos: ``[{"request", "plan"}]``."""
+    """Return the planner's few-shot demos: ``[{"request", "plan"}]`` (read once; do not modify)."""
     return json.loads((PROMPT_DIR / "demos.json").read_text(encoding="utf-8"))
+
+
+def preload() -> None:
+    """Read every template and the demos now (at start-up), so that no run reads a file on its event loop."""
+    for path in sorted(PROMPT_DIR.glob("*.md")):
+        template(path.stem)
+    demos()
 
 
 def describe_tasks(registry: Mapping[str, TaskSpec]) -> str:

@@ -5,49 +5,69 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.runtime import Runtime
 
 from graph.context import Context
 from graph.plan import latest_request
 from graph.prompts import render
-from graph.resources import resources_of
-from graph.state import State, TaskResult
+from graph.review import REJECTED
+from graph.services import Services
+from graph.state import Outputs, State, TaskResult, output_files
+from tools.artifacts import Workspace
 
 logger = logging.getLogger(__name__)
 
+FileNamer = Callable[[str], str]
+"""Turns a produced file's path into the name an answer uses for it (a URL path when served)."""
 
-def results_for_prompt(results: Sequence[TaskResult]) -> list[dict[str, Any]]:
+
+def _same(path: str) -> str:
+    return path
+
+
+def named_outputs(outputs: Outputs, name: FileNamer = _same) -> dict[str, Any]:
+    """Return a result's outputs without empty fields and structured data, files named by ``name``."""
+    shown: dict[str, Any] = {}
+    for key in ("text", "image", "audio", "video"):
+        value = outputs.get(key)
+        if value:
+            shown[key] = value if key == "text" else name(str(value))
+    return shown
+
+
+def results_for_prompt(results: Sequence[TaskResult], name: FileNamer = _same) -> list[dict[str, Any]]:
     """Return the results as compact dicts for the responder prompt (no timings, no empty fields)."""
     compact = []
     for result in results:
-        outputs = result.outputs.model_dump(exclude_none=True, exclude_defaults=True, exclude={"data"})
         entry = {
-            "task_id": result.id,
-            "task": result.task,
-            "status": result.status,
-            "model": result.model,
-            "args": result.args,
-            "outputs": outputs,
-            "error": result.error,
+            "task_id": result["id"],
+            "task": result["task"],
+            "status": result["status"],
+            "model": result["model"],
+            "args": result["args"],
+            "outputs": named_outputs(result["outputs"], name),
+            "error": result["error"],
         }
         compact.append({key: value for key, value in entry.items() if value not in (None, {}, "")})
     return compact
 
 
-def footer(results: Sequence[TaskResult]) -> str:
+def footer(results: Sequence[TaskResult], name: FileNamer = _same) -> str:
     """Return the exact list of models used and files produced (the LLM's prose may not name every one)."""
     lines = []
     for result in results:
-        model = f" on {result.model}" if result.model and result.status == "done" else ""
-        files = ", ".join(result.outputs.files())
+        done = result["status"] == "done"
+        model = f" on {result['model']}" if result["model"] and done else ""
+        files = ", ".join(name(path) for path in output_files(result["outputs"]))
         detail = f" -> {files}" if files else ""
-        if result.status != "done":
-            detail = f": {result.error}"
-        lines.append(f"- task {result.id} {result.task}{model}: {result.status}{detail}")
+        if not done:
+            detail = f": {result['error']}"
+        lines.append(f"- task {result['id']} {result['task']}{model}: {result['status']}{detail}")
     return "Tasks:\n" + "\n".join(lines)
 
 
@@ -56,7 +76,7 @@ def nothing_done_answer(results: Sequence[TaskResult]) -> str:
     return "I could not complete any part of this request.\n" + footer(results)
 
 
-async def respond(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+async def respond(state: State, runtime: Runtime[Context], services: Services) -> dict[str, Any]:
     """Write the final answer and append it to the chat.
 
     With no plan, or no successful task, the answer is composed without the LLM, so it cannot invent
@@ -65,29 +85,37 @@ async def respond(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     Args:
         state: the graph state.
         runtime: carries the run's Context.
+        services: where the controller comes from.
 
     Returns:
         ``answer`` and the answer as a new AI message.
     """
     results = state.get("results", [])
-    if state.get("plan_error"):
-        answer = f"I could not make a plan for this request: {state['plan_error']}"
-    elif not any(result.status == "done" for result in results):
+    settings = services.settings(runtime.context)
+    name = Workspace.for_run(settings.workspace_dir, state.get("run_id", "run"), files_url=settings.files_url)
+    error = state.get("plan_error")
+    if error:
+        rejected = error.startswith(REJECTED)
+        answer = (
+            f"Nothing was run: {error}." if rejected else f"I could not make a plan for this request: {error}"
+        )
+    elif not any(result["status"] == "done" for result in results):
         answer = nothing_done_answer(results)
     else:
-        answer = f"{await _llm_answer(state, runtime.context)}\n\n{footer(results)}"
+        llm = (await services.resources(settings)).llm
+        text = await _llm_answer(state, llm, settings, name.public_name)
+        answer = f"{text}\n\n{footer(results, name.public_name)}"
     return {"answer": answer, "messages": [AIMessage(answer)]}
 
 
-async def _llm_answer(state: State, context: Context) -> str:
+async def _llm_answer(state: State, llm: BaseChatModel, settings: Context, name: FileNamer) -> str:
     prompt = render(
         "responder",
         request=latest_request(state.get("messages", [])) or "(a given plan)",
-        results=json.dumps(results_for_prompt(state.get("results", [])), indent=1, default=str),
+        results=json.dumps(results_for_prompt(state.get("results", []), name), indent=1, default=str),
     )
     try:
-        llm = resources_of(context).llm.bind(max_tokens=context.answer_max_tokens)
-        message = await llm.ainvoke([HumanMessage(prompt)])
+        message = await llm.bind(max_tokens=settings.answer_max_tokens).ainvoke([HumanMessage(prompt)])
     except Exception as error:  # noqa: BLE001 - the results stay available even if the answer call fails
         logger.warning("answer call failed: %s", error)
         return f"(The controller could not write an answer: {error}.) The results are below."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Sequence
@@ -14,8 +15,8 @@ from pydantic import BaseModel, Field
 from graph.context import Context
 from graph.plan import latest_request
 from graph.prompts import render
-from graph.resources import Resources, resources_of
-from graph.state import Selection, State, Task, TaskResult
+from graph.services import Resources, Services
+from graph.state import Selection, State, Task, TaskResult, make_selection, not_run
 from graph.structured import ask
 from tools.models import ModelCard
 
@@ -42,32 +43,37 @@ def no_model_message(task: str, hub_online: bool) -> str:
 
 
 def candidates_for(task: Task, resources: Resources, top_k: int) -> list[ModelCard]:
-    """Return the ranked candidates of ``task`` that the local backend can load and run."""
-    found = resources.catalog.candidates(task.task, top_k)
+    """Return the ranked candidates of ``task`` that the backend can run (blocking: reads the disk)."""
+    found = resources.catalog.candidates(task["task"], top_k)
     return [card for card in found if resources.backend.can_run(card)]
 
 
-async def select(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+async def select(state: State, runtime: Runtime[Context], services: Services) -> dict[str, Any]:
     """Choose a model for every task: none needed for one candidate, one LLM call for all the others.
 
     Args:
         state: the graph state (``tasks``).
         runtime: carries the run's Context.
+        services: where the catalog, backend and controller come from.
 
     Returns:
         ``selections`` for every task, and failed ``results`` for tasks with no available model.
     """
-    context = runtime.context
-    resources = resources_of(context)
+    settings = services.settings(runtime.context)
+    resources = await services.resources(settings)
+    tasks = state.get("tasks", [])
+    # Availability looks at the disk (the HF cache, installed packages): off the event loop.
+    found = await asyncio.to_thread(
+        lambda: [candidates_for(task, resources, settings.top_k) for task in tasks]
+    )
     selections: list[Selection] = []
     results: list[TaskResult] = []
     to_choose: list[tuple[Task, list[ModelCard]]] = []
-    for task in state.get("tasks", []):
-        cards = candidates_for(task, resources, context.top_k)
+    for task, cards in zip(tasks, found, strict=True):
         if not cards:
-            reason = no_model_message(task.task, resources.catalog.hub_online)
-            selections.append(Selection(id=task.id, task=task.task, reason=reason))
-            results.append(TaskResult.not_run(task, "failed", reason))
+            reason = no_model_message(task["task"], resources.catalog.hub_online)
+            selections.append(make_selection(task, None, reason))
+            results.append(not_run(task, "failed", reason))
         elif len(cards) == 1:
             selections.append(
                 _selection(task, cards, cards[0].id, "the only available candidate", by_llm=False)
@@ -81,7 +87,7 @@ async def select(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
 
 def _selection(task: Task, cards: Sequence[ModelCard], chosen: str, reason: str, by_llm: bool) -> Selection:
     order = [chosen, *(card.id for card in cards if card.id != chosen)]
-    return Selection(id=task.id, task=task.task, model=chosen, reason=reason, candidates=order, by_llm=by_llm)
+    return make_selection(task, chosen, reason, order, by_llm=by_llm)
 
 
 async def _choose(
@@ -98,7 +104,7 @@ async def _choose(
     selections = []
     for task, cards in to_choose:
         ids = {card.id for card in cards}
-        choice = choices.get(task.id)
+        choice = choices.get(task["id"])
         if choice is not None and choice.model in ids:
             selections.append(_selection(task, cards, choice.model, choice.reason, by_llm=True))
             continue
@@ -122,6 +128,7 @@ def _describe(to_choose: Sequence[tuple[Task, list[ModelCard]]]) -> str:
             for card in cards
         ]
         blocks.append(
-            f"task {task.id}: {task.task} with args {json.dumps(task.args)}\ncandidates: {json.dumps(listed)}"
+            f"task {task['id']}: {task['task']} with args {json.dumps(task['args'])}\n"
+            f"candidates: {json.dumps(listed)}"
         )
     return "\n\n".join(blocks)

@@ -1,105 +1,141 @@
-"""The graph's state: the input schema, the validated plan, model selections, task results, the answer."""
+"""The graph's state: the input schema, the validated plan, model selections, task results, the answer.
+
+Every record is a plain `TypedDict` of JSON values, so a checkpoint (SQLite, Postgres, LangGraph Server)
+stores and reads it without registering any class, and HTTP clients get it as it is.
+"""
 
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any, Literal
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal, NotRequired
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
-from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
 
-class Task(BaseModel):
+class Task(TypedDict):
     """One validated step of the plan."""
 
-    id: int = Field(description="Unique id of the task within the plan.")
-    task: str = Field(description="The task type, a name from the task registry.")
-    dep: list[int] = Field(default_factory=list, description="Ids of the tasks whose outputs this task uses.")
-    args: dict[str, str] = Field(
-        default_factory=dict,
-        description="Arguments by name; a value `<GENERATED>-N` stands for the output of task N.",
-    )
+    id: int
+    """Unique id of the task within the plan."""
+    task: str
+    """The task type, a name from the task registry."""
+    dep: list[int]
+    """Ids of the tasks whose outputs this task uses (empty when none)."""
+    args: dict[str, str]
+    """Arguments by name; a value `<GENERATED>-N` stands for the output of task N."""
 
 
-class Selection(BaseModel):
+class Selection(TypedDict):
     """The model chosen for one task, and why."""
 
-    id: int = Field(description="The task id.")
-    task: str = Field(description="The task type.")
-    model: str | None = Field(
-        default=None, description="The chosen model id; None when no model is available."
-    )
-    reason: str = Field(
-        default="", description="Why this model was chosen (the selector's words or the rule)."
-    )
-    candidates: list[str] = Field(
-        default_factory=list, description="Candidate model ids, in the order they are tried (chosen first)."
-    )
-    by_llm: bool = Field(default=False, description="Whether the controller LLM made the choice.")
+    id: int
+    task: str
+    model: str | None
+    """The chosen model id; None when no model is available."""
+    reason: str
+    """Why this model was chosen (the selector's words or the rule)."""
+    candidates: list[str]
+    """Candidate model ids, in the order they are tried (chosen first)."""
+    by_llm: bool
+    """Whether the controller LLM made the choice."""
 
 
-class Attempt(BaseModel):
+class Attempt(TypedDict):
     """One try of a task on one model."""
 
     model: str
-    error: str | None = None
-    seconds: float = 0.0
+    error: str | None
+    seconds: float
 
 
-class Outputs(BaseModel):
+class Outputs(TypedDict, total=False):
     """What a task produced: text, file paths, structured details."""
 
-    text: str | None = None
-    image: str | None = None
-    audio: str | None = None
-    video: str | None = None
-    data: dict[str, Any] = Field(default_factory=dict)
-
-    def files(self) -> list[str]:
-        """Return the paths of the files produced."""
-        return [path for path in (self.image, self.audio, self.video) if path]
+    text: str | None
+    image: str | None
+    audio: str | None
+    video: str | None
+    data: dict[str, Any]
 
 
 TaskStatus = Literal["done", "failed", "skipped"]
 
 
-class TaskResult(BaseModel):
+class TaskResult(TypedDict):
     """The outcome of one task: outputs or the reason there are none."""
 
     id: int
     task: str
     status: TaskStatus
-    model: str | None = None
-    args: dict[str, str] = Field(
-        default_factory=dict, description="The arguments after resolving references."
-    )
-    outputs: Outputs = Field(default_factory=Outputs)
-    error: str | None = None
-    attempts: list[Attempt] = Field(default_factory=list)
-    started_at: float | None = Field(default=None, description="Wall-clock start (epoch seconds).")
-    ended_at: float | None = Field(default=None, description="Wall-clock end (epoch seconds).")
+    model: str | None
+    args: dict[str, str]
+    """The arguments after resolving references."""
+    outputs: Outputs
+    error: str | None
+    attempts: list[Attempt]
+    started_at: float | None
+    """Wall-clock start (epoch seconds)."""
+    ended_at: float | None
+    """Wall-clock end (epoch seconds)."""
 
-    @classmethod
-    def not_run(cls, task: Task, status: TaskStatus, reason: str) -> TaskResult:
-        """Return the result of a task that never ran (no model, or a dependency failed), saying why."""
-        now = time.time()
-        return cls(
-            id=task.id,
-            task=task.task,
-            status=status,
-            args=task.args,
-            error=reason,
-            started_at=now,
-            ended_at=now,
-        )
+
+def make_selection(
+    task: Task, model: str | None, reason: str, candidates: Sequence[str] = (), by_llm: bool = False
+) -> Selection:
+    """Return a selection record for ``task``."""
+    return Selection(
+        id=task["id"],
+        task=task["task"],
+        model=model,
+        reason=reason,
+        candidates=list(candidates),
+        by_llm=by_llm,
+    )
+
+
+def make_result(
+    task: Task,
+    status: TaskStatus,
+    *,
+    model: str | None = None,
+    args: dict[str, str] | None = None,
+    outputs: Outputs | None = None,
+    error: str | None = None,
+    attempts: Sequence[Attempt] = (),
+    started_at: float | None = None,
+    ended_at: float | None = None,
+) -> TaskResult:
+    """Return a result record for ``task`` (arguments default to the task's own)."""
+    return TaskResult(
+        id=task["id"],
+        task=task["task"],
+        status=status,
+        model=model,
+        args=dict(task["args"] if args is None else args),
+        outputs=outputs or Outputs(),
+        error=error,
+        attempts=list(attempts),
+        started_at=started_at,
+        ended_at=ended_at,
+    )
+
+
+def not_run(task: Task, status: TaskStatus, reason: str) -> TaskResult:
+    """Return the result of a task that never ran (no model, or a dependency failed), saying why."""
+    now = time.time()
+    return make_result(task, status, error=reason, started_at=now, ended_at=now)
+
+
+def output_files(outputs: Outputs) -> list[str]:
+    """Return the paths of the files a task produced (image, audio, video)."""
+    return [path for path in (outputs.get("image"), outputs.get("audio"), outputs.get("video")) if path]
 
 
 def merge_by_id(left: list[Any] | None, right: list[Any] | None) -> list[Any]:
     """Merge two lists of records keyed by ``id``: the right one wins for the same id, order is by id.
-
-    Concurrent branches each add their own task's record, so no branch overwrites another's.
 
     Args:
         left: the current records.
@@ -108,9 +144,16 @@ def merge_by_id(left: list[Any] | None, right: list[Any] | None) -> list[Any]:
     Returns:
         The merged records sorted by id.
     """
-    merged = {item.id: item for item in left or []}
-    merged.update({item.id: item for item in right or []})
+    merged = {item["id"]: item for item in left or []}
+    merged.update({item["id"]: item for item in right or []})
     return [merged[key] for key in sorted(merged)]
+
+
+def add_unique(left: list[str] | None, right: list[str] | None) -> list[str]:
+    """Append the new strings of ``right`` to ``left``, each once, keeping the order."""
+    merged = list(left or [])
+    merged.extend(item for item in right or [] if item not in merged)
+    return merged
 
 
 class InputState(TypedDict, total=False):
@@ -127,16 +170,18 @@ class State(InputState, total=False):
 
     run_id: str
     """Identifies this request's run; names its workspace folder."""
+    runs: Annotated[list[str], add_unique]
+    """The run ids of this thread, oldest first: a plan may read the files of any of them."""
     tasks: list[Task]
     """The validated task graph."""
     plan_attempts: int
     """How many planning calls this request took."""
     plan_error: str | None
-    """Why no valid plan could be made (None when planning succeeded)."""
+    """Why no valid plan could be made, or why it was rejected (None when there is a plan)."""
     selections: Annotated[list[Selection], merge_by_id]
     """Task id -> chosen model, merged by task id."""
     results: Annotated[list[TaskResult], merge_by_id]
-    """Task id -> result, merged by task id so concurrent branches never clobber each other."""
+    """Task id -> result, merged by task id."""
     answer: str
     """The final answer shown to the user."""
 
@@ -155,14 +200,9 @@ class OutputState(TypedDict, total=False):
 
 
 class TaskRun(TypedDict):
-    """The payload `Send` gives one `execute` branch."""
+    """What one task of the execute stage needs: the task, its model choice, and where its run lives."""
 
     task: Task
-    selection: Selection | None
-    known: list[TaskResult]
-    """Results of this task's dependencies that finished in earlier steps."""
-    in_flight: list[int]
-    """Ids of every task sent in the same step (those a branch may wait for)."""
-    step: str
-    """Identifies the step, for the dependency board."""
+    selection: NotRequired[Selection | None]
     run_id: str
+    runs: list[str]

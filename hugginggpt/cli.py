@@ -1,4 +1,4 @@
-"""The `hugginggpt` command: run one request, chat in a REPL, or write example inputs."""
+"""The `hugginggpt` command: run one request, chat in a durable thread, serve over HTTP, write examples."""
 
 from __future__ import annotations
 
@@ -7,21 +7,12 @@ import asyncio
 import json
 import logging
 import sys
-import time
-import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from graph.context import ConfigError, Context, load_context
-from hugginggpt.render import describe_update, state_json
-
-if TYPE_CHECKING:
-    from langchain_core.runnables import RunnableConfig
-
-    from graph.state import InputState
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from graph.context import ConfigError, load_context
+from hugginggpt.console import EXIT_OK, EXIT_USAGE, chat, run_once
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,15 +21,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", help="settings file (default: configs/default.yaml)")
     parser.add_argument("--controller", help="controller LLM, provider/model (e.g. openai/gpt-4o-mini)")
     parser.add_argument("--workspace", dest="workspace_dir", help="folder for produced files")
-    parser.add_argument("--inputs-dir", help="folder relative input paths resolve against")
+    parser.add_argument("--inputs-dir", help="folder input paths resolve against (plans read only from here)")
     parser.add_argument("--device", help="auto, cpu or cuda")
+    parser.add_argument("--threads", help="durable threads: a SQLite file or a postgresql:// URL")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="answer one request")
-    run.add_argument("request", help="the request, naming input files by path")
+    run.add_argument("request", help="the request, naming input files by path or URL")
     run.add_argument("--plan", type=Path, help="a JSON plan to execute instead of asking the planner")
     run.add_argument("--json", action="store_true", help="print the whole final state as JSON")
-    commands.add_parser("chat", help="a chat REPL that keeps the history")
+    talk = commands.add_parser("chat", help="a chat REPL in a durable thread")
+    talk.add_argument("--thread", help="continue this thread (its id is printed when a chat starts)")
+    talk.add_argument("--review", action="store_true", help="ask before running each plan")
+    serve = commands.add_parser("serve", help="serve LangServe and the HuggingGPT HTTP routes")
+    serve.add_argument("--host", help="address to bind (default 127.0.0.1; others need HUGGINGGPT_API_KEY)")
+    serve.add_argument("--port", type=int, help="port (default 8004)")
+    serve.add_argument("--cors-origins", help="comma-separated browser origins allowed to call the API")
     examples = commands.add_parser("examples", help="write real example inputs (photos, speech)")
     examples.add_argument("folder", nargs="?", default="examples", type=Path)
     return parser
@@ -71,14 +69,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             workspace_dir=args.workspace_dir,
             inputs_dir=args.inputs_dir,
             device=args.device,
+            threads=args.threads,
+            review_plan=True if getattr(args, "review", False) else None,
         )
+        if args.command == "serve":
+            return _serve(args, context)
         if args.command == "chat":
-            return asyncio.run(chat(context))
+            return asyncio.run(chat(context, args.thread))
         plan = read_plan(args.plan) if args.plan else None
+        return asyncio.run(run_once(args.request, plan, context, as_json=args.json))
     except (ConfigError, PlanFileError) as error:
         print(f"hugginggpt: {error}", file=sys.stderr)
         return EXIT_USAGE
-    return asyncio.run(run_once(args.request, plan, context, as_json=args.json))
+
+
+def _serve(args: argparse.Namespace, context: Any) -> int:
+    from hugginggpt.settings import load_serve_settings
+
+    settings = load_serve_settings(
+        args.config, host=args.host, port=args.port, cors_origins=args.cors_origins
+    )
+    from hugginggpt.server import serve
+
+    return serve(context, settings.checked())
 
 
 class PlanFileError(ValueError):
@@ -101,96 +114,6 @@ def read_plan(path: Path) -> list[dict[str, Any]]:
     if not isinstance(tasks, list) or not all(isinstance(task, dict) for task in tasks):
         raise PlanFileError(f"plan file {path} must hold a list of task objects (or {{'tasks': [...]}})")
     return tasks
-
-
-async def stream_request(
-    graph: Any, inputs: Mapping[str, Any], context: Context, config: RunnableConfig
-) -> dict[str, Any]:
-    """Stream one request through the graph, printing each stage as it finishes, then the stage timings.
-
-    Args:
-        graph: the compiled graph.
-        inputs: the graph input.
-        context: the run's settings.
-        config: the LangGraph run config (thread, run name, tags).
-
-    Returns:
-        The final state.
-    """
-    final: dict[str, Any] = {}
-    started = last = time.perf_counter()
-    stages: dict[str, float] = {}
-    async for mode, chunk in graph.astream(
-        inputs, config=config, context=context, stream_mode=["updates", "values"]
-    ):
-        if mode == "values":
-            final = chunk
-            continue
-        for node, update in chunk.items():
-            now = time.perf_counter()
-            stage = "execute" if node in ("execute", "join") else node
-            stages[stage] = stages.get(stage, 0.0) + now - last
-            last = now
-            text = describe_update(node, update)
-            if text:
-                print(text, flush=True)
-    timings = " · ".join(f"{stage} {seconds:.2f}s" for stage, seconds in stages.items())
-    print(f"[time] {timings} · total {time.perf_counter() - started:.2f}s", flush=True)
-    return final
-
-
-async def run_once(request: str, plan: list[dict[str, Any]] | None, context: Context, as_json: bool) -> int:
-    """Answer one request (or execute a given plan) and print the stages, or the final state as JSON.
-
-    Returns:
-        The exit status.
-    """
-    from langchain_core.messages import HumanMessage
-
-    from graph.builder import graph
-
-    inputs: InputState = {"messages": [HumanMessage(request)]}
-    if plan is not None:
-        inputs["plan"] = plan
-    config: RunnableConfig = {"run_name": "hugginggpt", "recursion_limit": 100}
-    if as_json:
-        final = await graph.ainvoke(inputs, config=config, context=context)
-        print(state_json(final))
-    else:
-        final = await stream_request(graph, inputs, context, config)
-        print(f"\n{final.get('answer', '')}")
-    succeeded = any(result.status == "done" for result in final.get("results", []))
-    return EXIT_OK if succeeded else EXIT_FAILED
-
-
-async def chat(context: Context) -> int:
-    """Run a REPL: each line is a request; the history is kept (and trimmed for the planner).
-
-    Returns:
-        The exit status.
-    """
-    from langchain_core.messages import HumanMessage
-    from langgraph.checkpoint.memory import InMemorySaver
-
-    from graph.builder import build
-
-    graph = build().compile(checkpointer=InMemorySaver(), name="hugginggpt")
-    config: RunnableConfig = {
-        "configurable": {"thread_id": uuid.uuid4().hex},
-        "run_name": "hugginggpt",
-        "recursion_limit": 100,
-    }
-    print("HuggingGPT chat. Name input files by path. Empty line or Ctrl-D to quit.")
-    while True:
-        try:
-            line = await asyncio.to_thread(input, "you> ")
-        except EOFError:
-            break
-        if not line.strip():
-            break
-        final = await stream_request(graph, {"messages": [HumanMessage(line)]}, context, config)
-        print(f"\nhugginggpt> {final.get('answer', '')}\n", flush=True)
-    return EXIT_OK
 
 
 if __name__ == "__main__":

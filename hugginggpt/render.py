@@ -9,7 +9,7 @@ from typing import Any
 from langchain_core.messages import BaseMessage
 from pydantic import BaseModel
 
-from graph.state import Selection, Task, TaskResult
+from graph.state import Selection, Task, TaskResult, output_files
 
 
 def to_jsonable(value: Any) -> Any:
@@ -45,8 +45,8 @@ def describe_update(node: str, update: Mapping[str, Any] | None) -> str:
         return _plan_lines(update)
     if node == "select":
         return "\n".join(_selection_line(s) for s in update.get("selections", []))
-    if node == "execute":
-        return "\n".join(_result_line(r) for r in update.get("results", []))
+    if node == "run_task" and isinstance(update, Mapping) and "status" in update:
+        return result_line(update)  # type: ignore[arg-type]
     return ""
 
 
@@ -58,24 +58,30 @@ def _plan_lines(update: Mapping[str, Any]) -> str:
     how = "given plan" if attempts == 0 else f"{attempts} planning call(s)"
     lines = [f"[plan] {len(tasks)} task(s), {how}:"]
     for task in tasks:
-        deps = ",".join(map(str, task.dep)) or "-"
-        lines.append(f"  {task.id}. {task.task} {json.dumps(task.args, ensure_ascii=False)} (dep {deps})")
+        deps = ",".join(map(str, task["dep"])) or "-"
+        lines.append(
+            f"  {task['id']}. {task['task']} {json.dumps(task['args'], ensure_ascii=False)} (dep {deps})"
+        )
     return "\n".join(lines)
 
 
 def _selection_line(selection: Selection) -> str:
-    if selection.model is None:
-        return f"[select] task {selection.id} {selection.task}: {selection.reason}"
-    by = "controller" if selection.by_llm else "rule"
-    return f"[select] task {selection.id} {selection.task} -> {selection.model} ({by}: {selection.reason})"
+    where = f"[select] task {selection['id']} {selection['task']}"
+    if selection["model"] is None:
+        return f"{where}: {selection['reason']}"
+    by = "controller" if selection["by_llm"] else "rule"
+    return f"{where} -> {selection['model']} ({by}: {selection['reason']})"
 
 
-def _result_line(result: TaskResult) -> str:
+def result_line(result: TaskResult) -> str:
+    """Return one line for a task's result: status, time, model, text and files."""
     took = ""
-    if result.started_at is not None and result.ended_at is not None:
-        took = f" in {result.ended_at - result.started_at:.2f}s"
-    if result.status != "done":
-        return f"[execute] task {result.id} {result.task} {result.status}{took}: {result.error}"
-    shown = [result.outputs.text[:200]] if result.outputs.text else []
-    shown += result.outputs.files()
-    return f"[execute] task {result.id} {result.task} done{took} on {result.model}: " + " | ".join(shown)
+    if result["started_at"] is not None and result["ended_at"] is not None:
+        took = f" in {result['ended_at'] - result['started_at']:.2f}s"
+    where = f"[execute] task {result['id']} {result['task']}"
+    if result["status"] != "done":
+        return f"{where} {result['status']}{took}: {result['error']}"
+    text = result["outputs"].get("text")
+    shown = [text[:200]] if text else []
+    shown += output_files(result["outputs"])
+    return f"{where} done{took} on {result['model']}: " + " | ".join(shown)

@@ -6,18 +6,20 @@ import json
 import threading
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from PIL import Image
 from pydantic import ConfigDict, Field
 
+from graph.builder import compile_graph
 from graph.context import Context
-from graph.resources import Resources
+from graph.services import Resources, Services
 from tools.backends.local import LocalBackend
 from tools.models import Catalog, ModelCard
 from tools.registry import TASKS, Modality
@@ -106,16 +108,43 @@ def fake_catalog(extra: Iterable[ModelCard] = ()) -> Catalog:
     return Catalog(tuple([*cards, *extra]))
 
 
-def make_context(
+@dataclass
+class Harness:
+    """A compiled graph on fake services (scripted controller, instant fake runners), and its settings."""
+
+    graph: Any
+    context: Context
+    resources: Resources
+
+    @property
+    def llm(self) -> ScriptedChatModel:
+        """The scripted controller (its ``prompts`` record every call)."""
+        return self.resources.llm  # type: ignore[return-value]
+
+    async def run(self, request: str = "do it", config: Any = None, **inputs: Any) -> dict[str, Any]:
+        """Send one request (``plan=`` gives a plan) and return the final state."""
+        state = {"messages": [HumanMessage(request)], **inputs}
+        return await self.graph.ainvoke(state, config, context=self.context)
+
+
+def fake_resources(
+    replies: Sequence[Any] = (), catalog: Catalog | None = None, workers: int = 16
+) -> Resources:
+    """Return services with a scripted controller and the fake runners."""
+    llm = ScriptedChatModel(replies=list(replies))
+    backend = LocalBackend(fake_runners(), LoadOptions(), max_workers=workers)
+    return Resources(llm=llm, catalog=catalog or fake_catalog(), backend=backend)
+
+
+def make_harness(
     tmp_path: Any,
     replies: Sequence[Any] = (),
     catalog: Catalog | None = None,
+    checkpointer: Any = None,
     **settings: Any,
-) -> Context:
-    """Return a Context with injected fake services writing under ``tmp_path``."""
-    llm = ScriptedChatModel(replies=list(replies))
-    backend = LocalBackend(fake_runners(), LoadOptions(), max_workers=16)
-    resources = Resources(llm=llm, catalog=catalog or fake_catalog(), backend=backend)
-    return Context(
-        workspace_dir=str(tmp_path / "workspace"), inputs_dir=str(tmp_path), resources=resources, **settings
-    )
+) -> Harness:
+    """Return a graph on fake services writing under ``tmp_path``, with ``settings`` for its runs."""
+    resources = fake_resources(replies, catalog)
+    graph = compile_graph(Services.fixed(resources), checkpointer=checkpointer)
+    context = Context(workspace_dir=str(tmp_path / "workspace"), inputs_dir=str(tmp_path), **settings)
+    return Harness(graph, context, resources)

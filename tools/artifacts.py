@@ -7,6 +7,7 @@ import os
 import tempfile
 import uuid
 import wave
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,31 +24,62 @@ class InputError(ValueError):
 
 @dataclass(frozen=True)
 class Workspace:
-    """A run's output folder. Names are unique per file, and a file appears only once it is whole.
+    """A run's output folder, and what the run may read. A file appears only once it is whole.
+
+    A run reads files only from the inputs folder (``base``), its own folder, and the folders of the
+    thread's earlier runs (``readable_runs``): an absolute path elsewhere, a ``..`` that climbs out, or a
+    symlink that points out is refused.
 
     Attributes:
-        root: the folder; created on first write.
-        base: the folder relative input paths are resolved against.
+        root: the run's folder (created on first write); its parent holds every run's folder.
+        base: the inputs folder; relative input paths resolve against it.
+        readable_runs: ids of other runs whose files this run may read.
+        files_url: the URL path that names produced files (``/files``), or empty to name them by path.
     """
 
     root: Path
     base: Path = Path(".")
+    readable_runs: tuple[str, ...] = ()
+    files_url: str = ""
 
     @classmethod
     def for_run(
-        cls, parent: str | os.PathLike[str], run_id: str, base: str | os.PathLike[str] = "."
+        cls,
+        parent: str | os.PathLike[str],
+        run_id: str,
+        base: str | os.PathLike[str] = ".",
+        readable_runs: Sequence[str] = (),
+        files_url: str = "",
     ) -> Workspace:
         """Return the workspace of one run under ``parent``.
 
         Args:
             parent: the folder that holds all runs' workspaces.
             run_id: the run's identifier; becomes the folder name.
-            base: the folder relative input paths are resolved against.
+            base: the inputs folder.
+            readable_runs: other runs (of the same thread) whose files may be read.
+            files_url: the URL path produced files are named by, or empty.
 
         Returns:
             The workspace (the folder is created lazily).
         """
-        return cls(Path(parent) / run_id, Path(base))
+        return cls(Path(parent) / run_id, Path(base), tuple(readable_runs), files_url.rstrip("/"))
+
+    def public_name(self, path: str) -> str:
+        """Return how an answer names a produced file: its URL path when ``files_url`` is set, else the path.
+
+        Args:
+            path: a file in a run's folder.
+
+        Returns:
+            ``<files_url>/<run>/<name>``, or ``path`` unchanged.
+        """
+        if not self.files_url:
+            return path
+        file = Path(os.path.normpath(path))  # lexical only: no file system call on an event loop
+        if file.parent.parent != Path(os.path.normpath(self.root.parent)):
+            return path
+        return f"{self.files_url}/{file.parent.name}/{file.name}"
 
     def new_path(self, stem: str, suffix: str) -> Path:
         """Return a fresh, unused path in the workspace, e.g. ``task3-image-1a2b3c4d5e6f.png``.
@@ -113,23 +145,48 @@ class Workspace:
         return self.write_bytes(stem, ".wav", encode_wav(samples, sampling_rate))
 
     def resolve(self, value: str) -> Path:
-        """Resolve an input path: absolute, relative to the base folder, or relative to the workspace.
+        """Resolve an input path to a file this run may read.
+
+        Relative paths resolve against the inputs folder, then the run's folder; a path under
+        ``files_url`` names a produced file; an absolute path must lie in a readable folder (a
+        leading ``/`` is also tried against the inputs folder, as the original HuggingGPT server did).
 
         Args:
             value: a path as written in a plan.
 
         Returns:
-            The existing file.
+            The existing file, with symlinks resolved.
 
         Raises:
-            InputError: when no such file exists.
+            InputError: when no such file exists, or it lies outside what the run may read.
         """
-        raw = Path(value).expanduser()
-        candidates = [raw] if raw.is_absolute() else [self.base / raw, self.root / raw]
-        for candidate in candidates:
-            if candidate.is_file():
-                return candidate
+        outside: Path | None = None
+        for candidate in self._candidates(value.strip()):
+            if not candidate.is_file():
+                continue
+            real = candidate.resolve()
+            if any(real.is_relative_to(folder) for folder in self._readable()):
+                return real
+            outside = real
+        if outside is not None:
+            raise InputError(
+                f"input file {value} is outside the inputs folder ({self.base.resolve()}) and this "
+                "thread's files; copy it there or set inputs_dir"
+            )
         raise InputError(f"input file not found: {value}")
+
+    def _candidates(self, value: str) -> list[Path]:
+        prefix = f"{self.files_url}/" if self.files_url else None
+        if prefix and value.startswith(prefix):
+            return [self.root.parent / value[len(prefix) :]]
+        raw = Path(value).expanduser()
+        if raw.is_absolute():
+            return [raw, self.base / value.lstrip("/")]
+        return [self.base / raw, self.root / raw]
+
+    def _readable(self) -> list[Path]:
+        runs = [self.root, *(self.root.parent / run for run in self.readable_runs if Path(run).name == run)]
+        return [self.base.resolve(), *(folder.resolve() for folder in runs)]
 
     def load_image(self, value: str) -> Image.Image:
         """Load an input image as RGB.

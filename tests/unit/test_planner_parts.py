@@ -16,7 +16,7 @@ def test_every_demo_is_a_valid_plan_using_only_files_its_request_names(demo):
     tasks = validate_plan(demo["plan"], TASKS)
     files = {path for paths in named_files(demo["request"]).values() for path in paths}
     for task in tasks:
-        for value in task.args.values():
+        for value in task["args"].values():
             if modality_of_literal(value) is not Modality.TEXT:
                 assert value in files
 

@@ -45,9 +45,11 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 def _run(card: ModelCard, args: dict[str, str], tmp_path: Path) -> TaskOutput:
     runner = RUNNER_BY_NAME[card.runner_name]
     model = runner.load(card, LoadOptions())
-    call = Call(
-        args=args, workspace=Workspace(tmp_path / "ws"), stem=f"t-{card.task}", options=dict(card.options)
-    )
+    files = [Path(value) for value in args.values() if Path(value).is_absolute()]
+    workspace = Workspace(
+        tmp_path / "ws", base=files[0].parent if files else tmp_path
+    )  # inputs are read there
+    call = Call(args=args, workspace=workspace, stem=f"t-{card.task}", options=dict(card.options))
     output = runner.run(model, call)
     assert isinstance(output, TaskOutput)
     return output

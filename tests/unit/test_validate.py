@@ -22,7 +22,7 @@ def test_valid_plan_is_normalised():
         ],
         TASKS,
     )
-    assert [task.dep for task in tasks] == [[], [0]]
+    assert [task["dep"] for task in tasks] == [[], [0]]
 
 
 def test_empty_plan():
@@ -84,7 +84,7 @@ def test_missing_and_unknown_arguments():
 
 
 def test_optional_argument_may_be_left_out():
-    assert validate_plan([t(0, "translation", {"text": "hello"})], TASKS)[0].task == "translation"
+    assert validate_plan([t(0, "translation", {"text": "hello"})], TASKS)[0]["task"] == "translation"
 
 
 def test_file_argument_must_be_a_whole_reference():
@@ -100,7 +100,7 @@ def test_text_may_embed_references():
         t(0, "summarization", {"text": "a"}),
         t(1, "text-to-speech", {"text": "Summary: <GENERATED>-0"}, [0]),
     ]
-    assert validate_plan(plan, TASKS)[1].dep == [0]
+    assert validate_plan(plan, TASKS)[1]["dep"] == [0]
 
 
 def test_malformed_task_and_all_errors_reported():
@@ -112,4 +112,4 @@ def test_malformed_task_and_all_errors_reported():
 
 def test_numbers_in_args_are_coerced():
     tasks = validate_plan([{"id": 0, "task": "summarization", "dep": -1, "args": {"text": 42}}], TASKS)
-    assert tasks[0].args == {"text": "42"}
+    assert tasks[0]["args"] == {"text": "42"}

@@ -1,0 +1,85 @@
+"""One attempt of a task on one model, through the task type's LangChain tool (a traced tool run)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from dataclasses import dataclass
+from typing import cast
+
+from langchain_core.messages import ToolCall
+
+from graph.services import Resources
+from graph.state import Attempt, Outputs, Task
+from tools.artifacts import InputError, Workspace
+from tools.registry import TASKS
+from tools.task_tool import make_tool
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one attempt went.
+
+    Attributes:
+        outputs: what the model produced, or None when the attempt failed.
+        attempt: the attempt's record (model, error, seconds).
+        final: True when the failure is the input's, so that no other model would do better.
+    """
+
+    outputs: Outputs | None
+    attempt: Attempt
+    final: bool = False
+
+
+async def call_tool(
+    task: Task,
+    args: dict[str, str],
+    model_id: str,
+    workspace: Workspace,
+    resources: Resources,
+    timeout_s: float,
+) -> Outcome:
+    """Run ``task`` with resolved ``args`` on ``model_id``, bounded by ``timeout_s``. Never raises.
+
+    Args:
+        task: the task.
+        args: its resolved arguments.
+        model_id: the catalog id of the model (an unknown id fails like any model).
+        workspace: where files are read and written.
+        resources: catalog and backend.
+        timeout_s: the time limit.
+
+    Returns:
+        The outcome.
+    """
+    tool = make_tool(
+        TASKS[task["task"]],
+        resources.backend,
+        resources.catalog,
+        workspace,
+        f"task{task['id']}-{task['task']}",
+    )
+    call = ToolCall(
+        name=tool.name, args={**args, "model": model_id}, id=f"task-{task['id']}", type="tool_call"
+    )
+    clock = time.perf_counter()
+
+    def failed(error: str, final: bool = False) -> Outcome:
+        return Outcome(None, Attempt(model=model_id, error=error, seconds=time.perf_counter() - clock), final)
+
+    try:
+        message = await asyncio.wait_for(tool.ainvoke(call), timeout=timeout_s)
+    except TimeoutError:
+        return failed(f"timed out after {timeout_s:g}s")
+    except InputError as bad_input:
+        return failed(str(bad_input), final=True)
+    except Exception as failure:  # noqa: BLE001 - tools never raise into the graph
+        logger.warning("task %s failed on %s: %s", task["id"], model_id, failure, exc_info=True)
+        return failed(f"{type(failure).__name__}: {failure}")
+    output = message.artifact
+    outputs = cast(Outputs, {k: v for k, v in dataclasses.asdict(output).items() if v not in (None, {})})
+    return Outcome(outputs, Attempt(model=model_id, error=None, seconds=time.perf_counter() - clock))
