@@ -111,21 +111,27 @@ class Services:
 
     Args:
         build: how to build them (default `Resources.build`; tests pass fakes).
+        defaults: the settings of runs that pass none (default: the configured ones).
     """
 
-    def __init__(self, build: Callable[[Context], Resources] = Resources.build) -> None:
+    def __init__(
+        self, build: Callable[[Context], Resources] = Resources.build, defaults: Context | None = None
+    ) -> None:
         self._build = build
+        self._defaults = defaults
         self._built: dict[tuple[Any, ...], Resources] = {}
         self._lock = threading.Lock()
 
     @classmethod
-    def fixed(cls, resources: Resources) -> Services:
+    def fixed(cls, resources: Resources, defaults: Context | None = None) -> Services:
         """Return services that always are ``resources``, whatever the settings (for tests and embedding)."""
-        return cls(build=lambda context: resources)
+        return cls(build=lambda context: resources, defaults=defaults)
 
     def settings(self, context: Context | None) -> Context:
-        """Return a run's settings: its own, or the configured ones when it passes none."""
-        return context if context is not None else Context()
+        """Return a run's settings: its own, or the defaults when it passes none."""
+        if context is not None:
+            return context
+        return self._defaults if self._defaults is not None else Context()
 
     async def resources(self, context: Context) -> Resources:
         """Return the services for ``context``, building them in a worker thread the first time."""

@@ -59,8 +59,8 @@ class ServeSettings:
                 f"refusing to listen on {self.host} without an API key: set HUGGINGGPT_API_KEY "
                 "(clients send it as 'Authorization: Bearer <key>'), or bind 127.0.0.1"
             )
-        if self.max_body_mb <= 0 or self.max_upload_mb <= 0 or not 0 < self.port < 65536:
-            raise ConfigError("server limits must be positive and the port within 1-65535")
+        if self.max_body_mb <= 0 or self.max_upload_mb <= 0 or not 0 <= self.port < 65536:
+            raise ConfigError("server limits must be positive and the port within 0-65535")
         return self
 
 

@@ -8,3 +8,4 @@ for name in ("LANGSMITH_TRACING", "LANGCHAIN_TRACING_V2"):
 
 from tests.fixtures.tiny_models import tiny_catalog, tiny_models, tiny_models_dir  # noqa: E402, F401  (fixtures)
 from tests.integration.openai_server import openai_server  # noqa: E402, F401  (fixture)
+from tests.integration.servers import controller, server  # noqa: E402, F401  (fixtures)

@@ -7,9 +7,11 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
@@ -58,8 +60,15 @@ def plan_reply(*tasks: dict[str, Any]) -> dict[str, Any]:
     return {"tasks": list(tasks)}
 
 
+def _log(options: dict[str, Any], line: str) -> None:
+    if options.get("log"):  # a file that records each call, for tests that watch a run from outside
+        with open(options["log"], "a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+
+
 def _fake_run(model: ModelCard, call: Call) -> TaskOutput:
     options = model.options
+    _log(options, f"start {call.stem}")
     if options.get("sleep"):
         time.sleep(float(options["sleep"]))
     if options.get("fail"):
@@ -78,6 +87,7 @@ def _fake_run(model: ModelCard, call: Call) -> TaskOutput:
     if Modality.AUDIO in spec.outputs:
         output.audio = str(call.workspace.save_audio(np.zeros(160, np.float32), 16000, call.stem))
     output.data = {"thread": threading.current_thread().name}
+    _log(options, f"done {call.stem}")
     return output
 
 
@@ -148,3 +158,33 @@ def make_harness(
     graph = compile_graph(Services.fixed(resources), checkpointer=checkpointer)
     context = Context(workspace_dir=str(tmp_path / "workspace"), inputs_dir=str(tmp_path), **settings)
     return Harness(graph, context, resources)
+
+
+def fake_catalog_file(path: Path, extra: Iterable[dict[str, Any]] = ()) -> Path:
+    """Write a catalog YAML with one fake model per task type, plus ``extra`` cards; return its path.
+
+    A process that uses it needs the setting ``runners: [tests.fakes:fake_runners]``.
+    """
+    cards = [
+        {
+            "id": f"fake/{name}-model",
+            "task": name,
+            "downloads": 100,
+            "source": "package",
+            "package": "json",
+            "runner": f"fake/{name}",
+        }
+        for name in TASKS
+    ]
+    for card in extra:
+        cards.append(
+            {
+                "downloads": 10**9,
+                "source": "package",
+                "package": "json",
+                "runner": f"fake/{card['task']}",
+                **card,
+            }
+        )
+    path.write_text(yaml.safe_dump(cards), encoding="utf-8")
+    return path

@@ -68,8 +68,9 @@ class ScriptedOpenAIServer:
     Use it as a context manager (or ``start``/``stop``); ``url`` is the ``base_url`` for an OpenAI client.
     """
 
-    def __init__(self, replies: tuple[Reply, ...] = ()) -> None:
+    def __init__(self, replies: tuple[Reply, ...] = (), default: Reply | None = None) -> None:
         self.replies: deque[Reply] = deque(replies)
+        self.default = default
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -116,10 +117,10 @@ class ScriptedOpenAIServer:
         self.stop()
 
     def record(self, path: str, headers: dict[str, str], body: dict[str, Any]) -> Reply | None:
-        """Record a request and pop the reply for it (None when the script is used up)."""
+        """Record a request and pop the reply for it (the default, maybe None, when the script is used up)."""
         with self._lock:
             self.requests.append(RecordedRequest(path, headers, body))
-            return self.replies.popleft() if self.replies else None
+            return self.replies.popleft() if self.replies else self.default
 
     def next_id(self) -> str:
         """Return a fresh completion id."""
