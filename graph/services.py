@@ -49,10 +49,14 @@ class Resources:
         from graph.llm import load_chat_model
         from tools.runners import default_runners
 
-        catalog = Catalog.from_files(catalog_paths(context), hub_online=context.hub_online)
+        try:
+            llm = load_chat_model(context.controller)
+            catalog = Catalog.from_files(catalog_paths(context), hub_online=context.hub_online)
+        except (ValueError, ImportError, OSError) as error:  # CatalogError is a ValueError
+            raise ConfigError(str(error)) from error
         runners = {**default_runners(), **extra_runners(context.runners)}
         backend = LocalBackend(runners, load_options(context.device), max_workers=context.max_parallel_tasks)
-        return cls(llm=load_chat_model(context.controller), catalog=catalog, backend=backend)
+        return cls(llm=llm, catalog=catalog, backend=backend)
 
     def close(self) -> None:
         """Stop the backend's workers and drop its models."""
@@ -73,7 +77,7 @@ def extra_runners(providers: list[str]) -> dict[str, Runner]:
             runners = factory()
         except (ImportError, AttributeError, TypeError) as error:
             raise ConfigError(f"runner provider {provider!r}: {error}") from error
-        if not isinstance(runners, Mapping):
+        if not isinstance(runners, Mapping) or not all(isinstance(item, Runner) for item in runners.values()):
             raise ConfigError(f"runner provider {provider!r} must return a mapping of name -> Runner")
         found.update(runners)
     return found

@@ -52,7 +52,9 @@ def postgres_url() -> Iterator[str]:
     if done.returncode != 0:
         pytest.skip(f"initdb failed: {done.stderr.strip()[-300:]}")
     options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off"
-    start = _as_owner([str(binaries / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(log), "-w", "start"], owner)
+    start = _as_owner(
+        [str(binaries / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(log), "-w", "start"], owner
+    )
     started = subprocess.run(start, capture_output=True, text=True, timeout=120)
     if started.returncode != 0:
         pytest.skip(f"PostgreSQL did not start: {started.stderr.strip()[-300:]}")

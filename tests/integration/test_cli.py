@@ -124,6 +124,27 @@ def test_chat_keeps_the_history_between_requests(settings, tmp_path, openai_serv
     assert any(c.startswith("First answer.") for c in contents)
 
 
+def test_a_chat_thread_survives_the_process_and_plan_review_asks_first(
+    settings, tmp_path, openai_server, capsys, monkeypatch
+):
+    def plan(text: str) -> dict:
+        return {"tasks": [{"id": 0, "task": "summarization", "dep": [-1], "args": {"text": text}}]}
+
+    openai_server.script(plan("first text"), "First answer.")
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Summarize the first text\n"))
+    status, out, _ = run_cli(capsys, "--config", str(settings), "chat")
+    assert status == 0 and (tmp_path / "workspace" / "threads.sqlite").is_file()
+    thread = out.split("hugginggpt chat --thread ", 1)[1].split()[0]
+    # A new process continues the thread; with --review it asks before running the plan.
+    openai_server.script(plan("second text"), "Second answer.")
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Now the second one\napprove\n"))
+    status, out, _ = run_cli(capsys, "--config", str(settings), "chat", "--thread", thread, "--review")
+    assert status == 0 and '"question": "Run this plan?"' in out and "Second answer." in out
+    contents = [message["content"] for message in openai_server.bodies[2]["messages"]]
+    assert any("Summarize the first text" in c for c in contents)
+    assert any(c.startswith("First answer.") for c in contents)
+
+
 def test_bad_plan_file_is_a_usage_error(settings, tmp_path, capsys):
     plan = tmp_path / "plan.json"
     plan.write_text("{not json", encoding="utf-8")

@@ -30,6 +30,38 @@ def test_workspace_resolves_inputs_and_names_missing_ones(tmp_path):
         workspace.load_image("bad.png")
 
 
+def test_a_run_reads_only_the_inputs_folder_and_its_threads_files(tmp_path):
+    inputs, outside = tmp_path / "inputs", tmp_path / "outside"
+    inputs.mkdir(), outside.mkdir()
+    for folder in (inputs, outside):
+        Image.new("RGB", (4, 4)).save(folder / "a.png")
+    (inputs / "link.png").symlink_to(outside / "a.png")
+    (inputs / "examples").mkdir()
+    Image.new("RGB", (2, 2)).save(inputs / "examples" / "d.png")
+    runs = tmp_path / "ws"
+    earlier = Workspace.for_run(runs, "earlier")
+    made = earlier.save_image(Image.new("RGB", (3, 3)), "task0")
+    stranger = Workspace.for_run(runs, "stranger").save_image(Image.new("RGB", (3, 3)), "task0")
+    workspace = Workspace.for_run(runs, "now", base=inputs, readable_runs=["earlier"], files_url="/files")
+    assert workspace.resolve("a.png") == (inputs / "a.png").resolve()
+    assert workspace.resolve(str(inputs / "a.png")) == (inputs / "a.png").resolve()
+    assert workspace.resolve("/examples/d.png") == (inputs / "examples" / "d.png").resolve()  # JARVIS-style
+    assert workspace.resolve(f"/files/earlier/{made.name}") == made.resolve()
+    assert workspace.resolve(str(made)) == made.resolve()
+    for refused in (
+        str(outside / "a.png"),
+        "../outside/a.png",
+        "link.png",
+        f"/files/stranger/{stranger.name}",
+    ):
+        with pytest.raises(InputError, match="outside the inputs folder"):
+            workspace.resolve(refused)
+    with pytest.raises(InputError, match="not found"):
+        workspace.resolve("/files/../../etc/passwd")
+    assert workspace.public_name(str(runs / "now" / "x.png")) == "/files/now/x.png"
+    assert workspace.public_name("/elsewhere/x.png") == "/elsewhere/x.png"
+
+
 def test_wav_round_trip_and_resampling(tmp_path):
     samples = np.sin(np.linspace(0, 100, 22050)).astype(np.float32) * 0.5
     decoded, rate = decode_wav(encode_wav(samples, 22050))

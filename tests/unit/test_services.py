@@ -1,0 +1,75 @@
+"""Services are built once per service setting and shared; per-run settings never rebuild them."""
+
+from __future__ import annotations
+
+import pytest
+
+from graph.builder import compile_graph
+from graph.context import ConfigError, Context
+from graph.services import Resources, Services, extra_runners
+from tests.fakes import fake_catalog_file, fake_resources
+
+PLAN = [{"id": 0, "task": "summarization", "dep": [-1], "args": {"text": "x"}}]
+
+
+def settings(tmp_path, **values):
+    return Context(workspace_dir=str(tmp_path / "ws"), inputs_dir=str(tmp_path), **values)
+
+
+async def test_runs_with_different_per_run_settings_share_one_model_load(tmp_path):
+    built: list[Resources] = []
+
+    def build(context: Context) -> Resources:
+        built.append(fake_resources(["ok"] * 10))
+        return built[-1]
+
+    services = Services(build=build)
+    graph = compile_graph(services)
+    for per_run in ({"top_k": 1}, {"top_k": 3, "answer_max_tokens": 50}, {"task_timeout_s": 9.0}):
+        state = await graph.ainvoke({"messages": [], "plan": PLAN}, context=settings(tmp_path, **per_run))
+        assert state["results"][0]["status"] == "done"
+    assert len(built) == 1
+    assert built[0].backend.loaded() == ["fake/summarization::fake/summarization-model"]
+    await graph.ainvoke({"messages": [], "plan": PLAN}, context=settings(tmp_path, controller="openai/other"))
+    assert len(built) == 2  # a service setting builds its own services
+    services.close()
+    with pytest.raises(RuntimeError):  # closed: the worker pool takes no more calls
+        built[0].backend._pool.submit(print)
+
+
+def test_real_build_reads_catalogs_and_runner_providers(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "test")
+    catalog = fake_catalog_file(tmp_path / "catalog.yaml")
+    context = settings(
+        tmp_path,
+        controller="openai/x",
+        catalogs=[str(catalog)],
+        runners=["tests.fakes:fake_runners"],
+        device="cpu",
+    )
+    resources = Resources.build(context)
+    card = resources.catalog.get("fake/summarization-model")
+    assert card is not None and resources.backend.can_run(card)
+    resources.close()
+
+
+@pytest.mark.parametrize("provider", ["no_such_module:x", "tests.fakes:missing", "tests.fakes:plan_reply"])
+def test_a_bad_runner_provider_is_a_config_error(provider):
+    with pytest.raises(ConfigError, match="runner provider"):
+        extra_runners([provider])
+
+
+def test_a_bad_controller_or_catalog_is_a_config_error(tmp_path, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
+        Resources.build(settings(tmp_path, controller="openai/x"))
+    monkeypatch.setenv("OPENAI_API_KEY", "test")
+    with pytest.raises(ConfigError, match="cannot read catalog"):
+        Resources.build(settings(tmp_path, controller="openai/x", catalogs=[str(tmp_path / "none.yaml")]))
+
+
+def test_runs_without_settings_use_the_defaults(tmp_path):
+    defaults = settings(tmp_path, top_k=2)
+    assert Services(defaults=defaults).settings(None) is defaults
+    assert Services().settings(None).top_k == Context().top_k
