@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from graph.context import load_context
+from graph.llm import load_chat_model
 from graph.plan import make_plan
 
 CASES = Path(__file__).with_name("planner_cases.json")
@@ -38,15 +39,16 @@ def micro_f1(parts: list[tuple[float, float, float]]) -> float:
 async def run(controller: str | None, cases_path: Path) -> None:
     """Plan every case and print one line each, then the totals."""
     context = load_context(None, controller=controller)
+    llm = load_chat_model(context.controller)
     cases = json.loads(cases_path.read_text(encoding="utf-8"))
     nodes, links, seconds, valid = [], [], [], 0
     for case in cases:
         started = time.perf_counter()
-        tasks, attempts, error = await make_plan(case["request"], [], context)
+        tasks, attempts, error = await make_plan(case["request"], [], llm, context)
         seconds.append(time.perf_counter() - started)
-        names = [task.task for task in tasks]
-        by_id = {task.id: task.task for task in tasks}
-        edges = Counter((by_id[dep], task.task) for task in tasks for dep in task.dep if dep in by_id)
+        names = [task["task"] for task in tasks]
+        by_id = {task["id"]: task["task"] for task in tasks}
+        edges = Counter((by_id[dep], task["task"]) for task in tasks for dep in task["dep"] if dep in by_id)
         gold_edges = Counter((case["tasks"][a], case["tasks"][b]) for a, b in case["links"])
         nodes.append(f1(Counter(names), Counter(case["tasks"])))
         links.append(f1(edges, gold_edges))

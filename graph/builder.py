@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
+from langgraph.runtime import Runtime
 
 from graph.context import Context, configured
 from graph.execute import execute
@@ -23,8 +24,17 @@ Node = Callable[..., Awaitable[dict[str, Any]]]
 """A stage: ``(state, runtime, services) -> update``."""
 
 
-def after_planning(state: State) -> Literal["select", "respond"]:
-    """Go on to model selection when there is a plan; otherwise explain why there is none."""
+def after_planning(
+    state: State, runtime: Runtime[Context], services: Services
+) -> Literal["review", "select", "respond"]:
+    """Go to plan review when asked for, else on to model selection; with no plan, explain why."""
+    if state.get("plan_error"):
+        return "respond"
+    return "review" if services.settings(runtime.context).review_plan else "select"
+
+
+def after_review(state: State) -> Literal["select", "respond"]:
+    """Go on to model selection unless the reviewer rejected the plan."""
     return "respond" if state.get("plan_error") else "select"
 
 
@@ -49,8 +59,9 @@ def build(services: Services | None = None) -> StateGraph[State, Context, InputS
     for name, node in nodes:
         builder.add_node(name, functools.partial(node, services=shared))
     builder.add_edge(START, "plan")
-    builder.add_edge("plan", "review")
-    builder.add_conditional_edges("review", after_planning, ["select", "respond"])
+    route = functools.partial(after_planning, services=shared)
+    builder.add_conditional_edges("plan", route, ["review", "select", "respond"])
+    builder.add_conditional_edges("review", after_review, ["select", "respond"])
     builder.add_edge("select", "execute")
     builder.add_edge("execute", "respond")
     builder.add_edge("respond", END)

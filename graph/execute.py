@@ -1,6 +1,6 @@
 """The execute stage: the plan's tasks run as durable LangGraph tasks, each as soon as its own inputs exist.
 
-`execute` calls one `run_task` (a LangGraph ``@task``) per unfinished task, in plan order, so the calls are
+`execute` calls one `run_task` (as a LangGraph ``@task``) per unfinished task, in plan order, so the calls are
 the same on every run of the node. Each task awaits only its own dependencies, then runs on its model with
 fallback. LangGraph saves each finished task's result in the checkpoint as it completes: when a crashed or
 killed run resumes, the node runs again and every task that had finished returns its saved result at once,
@@ -91,12 +91,11 @@ async def execute(state: State, runtime: Runtime[Context], services: Services) -
     selections = {selection["id"]: selection for selection in state.get("selections", [])}
     for task in state.get("tasks", []):  # plan order: the same calls, in the same order, on a resume
         if task["id"] not in step.finished:
-            step.running[task["id"]] = run_task(task, selections.get(task["id"]), step)
+            step.running[task["id"]] = durable_run_task(task, selections.get(task["id"]), step)
     results = await asyncio.gather(*step.running.values())
     return {"results": list(results)}
 
 
-@durable_task
 async def run_task(task: Task, selection: Selection | None, step: Step) -> TaskResult:
     """Run one task once its dependencies are done; skip it if one of them did not succeed.
 
@@ -126,6 +125,13 @@ async def run_task(task: Task, selection: Selection | None, step: Step) -> TaskR
             task, "failed", error=str(error), attempts=[attempt], started_at=started, ended_at=time.time()
         )
     return await run_with_fallback(task, args, selection, workspace, step.resources, step.settings)
+
+
+durable_run_task = durable_task(run_task)
+"""`run_task` as a LangGraph task, named ``run_task``: its result is saved in the checkpoint when it ends.
+
+(The plain function keeps its module name, so that LangGraph builds its runnable once, not per call.)
+"""
 
 
 async def run_with_fallback(

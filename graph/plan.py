@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import uuid
@@ -113,6 +114,12 @@ def plan_schema(task_names: Sequence[str], registry: Mapping[str, TaskSpec] = TA
     )
 
 
+@functools.cache
+def registry_plan_schema() -> type[BaseModel]:
+    """Return the plan schema over every registered task type (built once: building a model costs ~3 ms)."""
+    return plan_schema(list(TASKS))
+
+
 def plan_tasks(parsed: BaseModel) -> list[dict[str, Any]]:
     """Return a parsed plan's tasks as plain dicts, without the arguments left empty."""
     tasks: list[dict[str, Any]] = parsed.model_dump()["tasks"]
@@ -209,8 +216,10 @@ async def plan(state: State, runtime: Runtime[Context], services: Services) -> d
         return {**update, "tasks": [], "plan_attempts": 0, "plan_error": "there is no request to plan for"}
     history = messages[: max(0, _last_human_index(messages))]
     settings = services.settings(runtime.context)
-    llm = (await services.resources(settings)).llm
-    tasks, attempts, failure = await make_plan(request, history, llm, settings)
+    resources = await services.resources(settings)
+    tasks, attempts, failure = await make_plan(
+        request, history, resources.llm, settings, resources.structured
+    )
     if failure:
         return {**update, "tasks": [], "plan_attempts": attempts, "plan_error": failure}
     return {**update, "tasks": tasks, "plan_attempts": attempts}
@@ -224,7 +233,11 @@ def _last_human_index(messages: Sequence[AnyMessage]) -> int:
 
 
 async def make_plan(
-    request: str, history: Sequence[AnyMessage], llm: BaseChatModel, context: Context
+    request: str,
+    history: Sequence[AnyMessage],
+    llm: BaseChatModel,
+    context: Context,
+    cache: dict[Any, Any] | None = None,
 ) -> tuple[list[Task], int, str | None]:
     """Ask the controller for a plan and repair it until it validates, a bounded number of times.
 
@@ -233,6 +246,7 @@ async def make_plan(
         history: earlier chat turns.
         llm: the controller.
         context: the limits.
+        cache: where the controller's structured-output runnables are kept between calls.
 
     A valid plan that leaves a file of the request unused most likely dropped a task: it goes back for
     repair too, and is kept only when no later attempt does better (the unused files are logged).
@@ -240,7 +254,7 @@ async def make_plan(
     Returns:
         ``(tasks, attempts, error)``: the validated tasks and no error, or no tasks and why.
     """
-    schema = plan_schema(list(TASKS))
+    schema = registry_plan_schema()
     # A grammar-constrained decoder can enforce a schema fitted to the request (ids, earlier-only references,
     # per-task arguments, the request's own files); API providers get the portable schema.
     tight = request_plan_schema(request, TASKS, MAX_TASKS) if isinstance(llm, EmbeddedChatModel) else None
@@ -250,7 +264,7 @@ async def make_plan(
     fallback: tuple[list[Task], list[str]] | None = None  # the valid plan leaving the fewest files unused
     for attempts in range(1, context.max_plan_retries + 2):
         try:
-            reply = await ask(llm, schema, messages, json_schema=tight)
+            reply = await ask(llm, schema, messages, json_schema=tight, cache=cache)
         except Exception as error:  # noqa: BLE001 - a failed controller call becomes the run's plan_error
             logger.warning("planning call failed: %s", error)
             return (

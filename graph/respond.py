@@ -115,7 +115,7 @@ async def _llm_answer(state: State, llm: BaseChatModel, settings: Context, name:
         results=json.dumps(results_for_prompt(state.get("results", []), name), indent=1, default=str),
     )
     try:
-        message = await llm.bind(max_tokens=settings.answer_max_tokens).ainvoke([HumanMessage(prompt)])
+        message = await llm.ainvoke([HumanMessage(prompt)], max_tokens=settings.answer_max_tokens)
     except Exception as error:  # noqa: BLE001 - the results stay available even if the answer call fails
         logger.warning("answer call failed: %s", error)
         return f"(The controller could not write an answer: {error}.) The results are below."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -34,17 +35,23 @@ def nearest(request: str, demos: Sequence[dict[str, Any]], k: int) -> list[dict[
     Returns:
         At most ``k`` demos, in increasing similarity; ties keep the demos' order.
     """
-    documents = [Counter(words(demo["request"])) for demo in demos]
-    frequency = Counter(word for document in documents for word in document)
-    total = len(documents)
-
-    def weights(counts: Counter[str]) -> dict[str, float]:
-        return {word: n * math.log((1 + total) / (1 + frequency[word])) for word, n in counts.items()}
-
-    query = weights(Counter(words(request)))
-    scores = [_cosine(query, weights(document)) for document in documents]
+    frequency, vectors = _index(tuple(demo["request"] for demo in demos))
+    query = _weights(Counter(words(request)), frequency, len(vectors))
+    scores = [_cosine(query, vector) for vector in vectors]
     ranked = sorted(range(len(demos)), key=lambda index: (-scores[index], index))[:k]
     return [demos[index] for index in reversed(ranked)]
+
+
+@functools.lru_cache(maxsize=8)
+def _index(requests: tuple[str, ...]) -> tuple[Counter[str], tuple[dict[str, float], ...]]:
+    """Return the document frequencies and TF-IDF vectors of the demos' requests (computed once per set)."""
+    documents = [Counter(words(request)) for request in requests]
+    frequency = Counter(word for document in documents for word in document)
+    return frequency, tuple(_weights(document, frequency, len(documents)) for document in documents)
+
+
+def _weights(counts: Counter[str], frequency: Counter[str], total: int) -> dict[str, float]:
+    return {word: n * math.log((1 + total) / (1 + frequency[word])) for word, n in counts.items()}
 
 
 def _cosine(a: dict[str, float], b: dict[str, float]) -> float:

@@ -69,7 +69,7 @@ def understand(answer: Any) -> Decision:
 
 
 async def review(state: State, runtime: Runtime[Context], services: Services) -> dict[str, Any]:
-    """Ask a person to approve, edit or reject the plan (only with ``review_plan``; otherwise pass).
+    """Ask a person to approve, edit or reject the plan (the graph comes here only with ``review_plan``).
 
     Args:
         state: the graph state (``tasks``).
@@ -79,11 +79,7 @@ async def review(state: State, runtime: Runtime[Context], services: Services) ->
     Returns:
         Nothing for an approved plan; the edited ``tasks``; or a ``plan_error`` saying it was rejected.
     """
-    if (
-        not services.settings(runtime.context).review_plan
-        or state.get("plan_error")
-        or not state.get("tasks")
-    ):
+    if state.get("plan_error") or not state.get("tasks"):
         return {}
     problem = ""
     while True:  # each pass asks once; on resume, LangGraph replays the earlier answers in order

@@ -95,7 +95,7 @@ async def _choose(
 ) -> list[Selection]:
     prompt = render("selector", request=request, tasks=_describe(to_choose))
     try:
-        reply = await ask(resources.llm, ModelChoices, [HumanMessage(prompt)])
+        reply = await ask(resources.llm, ModelChoices, [HumanMessage(prompt)], cache=resources.structured)
         choices = {choice.task_id: choice for choice in reply.parsed.choices} if reply.parsed else {}
         problem = reply.error
     except Exception as error:  # noqa: BLE001 - a dead controller must not lose the tasks

@@ -12,7 +12,7 @@ import importlib
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -38,6 +38,8 @@ class Resources:
     llm: BaseChatModel
     catalog: Catalog
     backend: LocalBackend
+    structured: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    """The controller's structured-output runnables by schema (see `graph.structured.ask`)."""
 
     @classmethod
     def build(cls, context: Context) -> Resources:

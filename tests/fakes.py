@@ -54,6 +54,15 @@ class ScriptedChatModel(BaseChatModel):
         text = reply if isinstance(reply, str) else json.dumps(reply)
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
 
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: Any = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return self._generate(messages, stop, None, **kwargs)  # instant: no thread, like an async client
+
 
 def plan_reply(*tasks: dict[str, Any]) -> dict[str, Any]:
     """Return a planner reply holding ``tasks``."""

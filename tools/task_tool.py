@@ -4,8 +4,6 @@ The graph's execute stage calls these tools (so each model call is a tool run in
 `task_tools` hands the same tools to any LangChain agent.
 """
 
-from __future__ import annotations
-
 import functools
 from collections.abc import Mapping
 from typing import Any, Literal, Protocol
@@ -88,6 +86,14 @@ class TaskTool(BaseTool):
     def _run(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("task tools are async: use ainvoke")
 
+    @property
+    def _injected_args_keys(self) -> frozenset[str]:
+        # Every argument of a task tool comes from the plan: nothing to inject, so skip the signature
+        # inspection that LangChain would otherwise redo for each new tool (about 1 ms a request).
+        return frozenset()
+
+    # No `from __future__ import annotations` in this module: LangChain reads `_arun`'s type hints on every
+    # call, and string annotations would be compiled again each time (about 0.1 ms a call).
     async def _arun(self, model: str = "", **args: str) -> tuple[str, TaskOutput]:
         card = self.model_card(model)
         empty = [name for name in self.spec.required_args if not args.get(name, "").strip()]

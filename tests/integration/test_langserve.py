@@ -44,8 +44,8 @@ def test_batch(server: ServerProcess) -> None:
 def test_stream_yields_each_stage_and_each_task(server: ServerProcess) -> None:
     chunks = list(remote(server).stream(request()))
     nodes = [next(iter(chunk)) for chunk in chunks]
-    assert nodes == ["plan", "review", "select", "run_task", "run_task", "execute", "respond"]
-    assert [chunks[3]["run_task"]["id"], chunks[4]["run_task"]["id"]] == [0, 1]
+    assert nodes == ["plan", "select", "run_task", "run_task", "execute", "respond"]
+    assert [chunks[2]["run_task"]["id"], chunks[3]["run_task"]["id"]] == [0, 1]
 
 
 async def test_stream_events_has_a_tool_run_per_task_and_the_stages(server: ServerProcess) -> None:

@@ -90,7 +90,7 @@ async def test_a_planned_request_streams_each_stage_and_task(
     ):
         if part.event == "updates":
             seen.extend(part.data)
-    assert seen == ["plan", "review", "select", "run_task", "run_task", "execute", "respond"]
+    assert seen == ["plan", "select", "run_task", "run_task", "execute", "respond"]
     state = await client.threads.get_state(thread["thread_id"])
     values = state["values"]
     assert [task["task"] for task in values["tasks"]] == ["summarization", "text-to-speech"]
