@@ -1,7 +1,7 @@
 # Common tasks. `make demo` sets up and runs the README request; `make test` sets up and runs the tests.
 REQUEST ?= Transcribe examples/speech.wav and read the transcript aloud. What animal is in examples/cat.png?
 
-.PHONY: setup demo test test-fast lint format bench studio
+.PHONY: setup demo test test-fast lint format bench bench-load studio serve
 
 setup:
 	bash scripts/setup.sh
@@ -26,6 +26,12 @@ format:
 
 bench:
 	.venv/bin/python -m bench.bench_graph
+
+bench-load:
+	.venv/bin/python -m bench.bench_load
+
+serve: setup
+	HF_HUB_OFFLINE=1 .venv/bin/hugginggpt serve
 
 studio:
 	LANGGRAPH_CLI_NO_ANALYTICS=1 LANGGRAPH_NO_VERSION_CHECK=1 .venv/bin/langgraph dev --no-browser
