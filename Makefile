@@ -33,5 +33,7 @@ bench-load:
 serve: setup
 	HF_HUB_OFFLINE=1 .venv/bin/hugginggpt serve
 
+STUDIO_PORT ?= 2024
+
 studio:
-	LANGGRAPH_CLI_NO_ANALYTICS=1 LANGGRAPH_NO_VERSION_CHECK=1 .venv/bin/langgraph dev --no-browser
+	LANGGRAPH_CLI_NO_ANALYTICS=1 LANGGRAPH_NO_VERSION_CHECK=1 .venv/bin/langgraph dev --no-browser --port $(STUDIO_PORT)

@@ -30,8 +30,18 @@ PLANS = {
         {"id": 2, "task": "text-to-image", "dep": [-1], "args": {"text": "a fox"}},
     ],
     "packaged": [
-        {"id": 0, "task": "sentence-similarity", "dep": [-1], "args": {"text": "a cat sat", "other": "a cat sits"}},
-        {"id": 1, "task": "sentence-similarity", "dep": [-1], "args": {"text": "a dog ran", "other": "stocks fell"}},
+        {
+            "id": 0,
+            "task": "sentence-similarity",
+            "dep": [-1],
+            "args": {"text": "a cat sat", "other": "a cat sits"},
+        },
+        {
+            "id": 1,
+            "task": "sentence-similarity",
+            "dep": [-1],
+            "args": {"text": "a dog ran", "other": "stocks fell"},
+        },
     ],
 }
 
@@ -44,7 +54,9 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-async def load(url: str, plan: list[dict[str, Any]], clients: int, requests: int) -> tuple[list[float], list[str]]:
+async def load(
+    url: str, plan: list[dict[str, Any]], clients: int, requests: int
+) -> tuple[list[float], list[str]]:
     """Send ``requests`` requests from ``clients`` concurrent clients; return latencies (s) and errors."""
     latencies: list[float] = []
     errors: list[str] = []
@@ -93,7 +105,9 @@ def main() -> None:
         finally:
             server.stop()
     cuts = statistics.quantiles(latencies, n=100)
-    print(f"{args.requests} requests, {args.clients} clients, {len(plan)}-task given plans on {args.models} models")
+    print(
+        f"{args.requests} requests, {args.clients} clients, {len(plan)}-task given plans on {args.models} models"
+    )
     print(f"requests/s {args.requests / wall:.1f} · wall {wall:.1f}s")
     print(f"latency p50 {statistics.median(latencies) * 1000:.0f} ms · p95 {cuts[94] * 1000:.0f} ms")
     print(f"errors {len(errors)}" + (f" (first: {errors[0]})" if errors else ""))

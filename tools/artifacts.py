@@ -155,7 +155,7 @@ class Workspace:
             value: a path as written in a plan.
 
         Returns:
-            The existing file, with symlinks resolved.
+            The existing file (checked with its symlinks resolved).
 
         Raises:
             InputError: when no such file exists, or it lies outside what the run may read.
@@ -166,7 +166,9 @@ class Workspace:
                 continue
             real = candidate.resolve()
             if any(real.is_relative_to(folder) for folder in self._readable()):
-                return real
+                return (
+                    candidate  # as written (relative stays relative): results do not show the host's layout
+                )
             outside = real
         if outside is not None:
             raise InputError(
