@@ -106,7 +106,8 @@ def main() -> None:
             server.stop()
     cuts = statistics.quantiles(latencies, n=100)
     print(
-        f"{args.requests} requests, {args.clients} clients, {len(plan)}-task given plans on {args.models} models"
+        f"{args.requests} requests, {args.clients} clients, "
+        f"{len(plan)}-task given plans on {args.models} models"
     )
     print(f"requests/s {args.requests / wall:.1f} · wall {wall:.1f}s")
     print(f"latency p50 {statistics.median(latencies) * 1000:.0f} ms · p95 {cuts[94] * 1000:.0f} ms")
