@@ -12,7 +12,16 @@ import pytest
 from langgraph_sdk import get_client
 
 from tests.integration.openai_server import ScriptedOpenAIServer
-from tests.integration.servers import BIN, REPO, ServerProcess, fake_settings, free_port, server_env, wait_for
+from tests.integration.servers import (
+    ANSWER,
+    BIN,
+    REPO,
+    ServerProcess,
+    fake_settings,
+    free_port,
+    server_env,
+    wait_for,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -24,20 +33,12 @@ PLAN = [
 
 
 @pytest.fixture(scope="module")
-def studio_controller() -> Iterator[ScriptedOpenAIServer]:
-    with ScriptedOpenAIServer(default="Studio answer.") as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def studio(
-    tmp_path_factory: pytest.TempPathFactory, studio_controller: ScriptedOpenAIServer
-) -> Iterator[str]:
+def studio(tmp_path_factory: pytest.TempPathFactory, controller: ScriptedOpenAIServer) -> Iterator[str]:
     """`langgraph dev` serving this repository's graph (as langgraph.json names it) on a free port."""
     tmp = tmp_path_factory.mktemp("studio")
     config = {"dependencies": [str(REPO)], "graphs": {GRAPH: f"{REPO}/graph/builder.py:graph"}, "env": {}}
     (tmp / "langgraph.json").write_text(json.dumps(config), encoding="utf-8")
-    env = server_env(studio_controller.url, HUGGINGGPT_CONFIG=str(fake_settings(tmp)))
+    env = server_env(controller.url, HUGGINGGPT_CONFIG=str(fake_settings(tmp)))
     port = free_port()
     command = [str(BIN / "langgraph"), "dev", "--no-browser", "--no-reload", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--config", str(tmp / "langgraph.json")]
@@ -77,9 +78,9 @@ async def test_studio_shows_the_input_form_and_the_settings(client: Any) -> None
 
 
 async def test_a_planned_request_streams_each_stage_and_task(
-    client: Any, studio_controller: ScriptedOpenAIServer
+    client: Any, controller: ScriptedOpenAIServer
 ) -> None:
-    studio_controller.script({"tasks": PLAN}, "Done: summarized and read aloud.")
+    controller.script({"tasks": PLAN}, "Done: summarized and read aloud.")
     thread = await client.threads.create()
     seen = []
     async for part in client.runs.stream(
@@ -100,17 +101,17 @@ async def test_a_planned_request_streams_each_stage_and_task(
 
 
 async def test_a_given_plan_and_a_second_turn_that_sees_the_first(
-    client: Any, studio_controller: ScriptedOpenAIServer
+    client: Any, controller: ScriptedOpenAIServer
 ) -> None:
     thread = (await client.threads.create())["thread_id"]
     first = await client.runs.wait(thread, GRAPH, input={**user("first: read this"), "plan": PLAN})
-    assert first["answer"].startswith("Studio answer.") and first["plan_attempts"] == 0
-    studio_controller.script({"tasks": PLAN[:1]}, "Second answer.")
+    assert first["answer"].startswith(ANSWER) and first["plan_attempts"] == 0
+    controller.script({"tasks": PLAN[:1]}, "Second answer.")
     second = await client.runs.wait(thread, GRAPH, input=user("second: again"))
     assert second["answer"].startswith("Second answer.")
     assert [m["type"] for m in second["messages"]] == ["human", "ai", "human", "ai"]
-    planner_prompt = " ".join(str(m.get("content")) for m in studio_controller.bodies[-2]["messages"])
-    assert "first: read this" in planner_prompt and "Studio answer." in planner_prompt
+    planner_prompt = " ".join(str(m.get("content")) for m in controller.bodies[-2]["messages"])
+    assert "first: read this" in planner_prompt and ANSWER in planner_prompt
 
 
 async def _reviewed(client: Any, resume: Any) -> dict[str, Any]:

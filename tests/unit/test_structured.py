@@ -6,7 +6,7 @@ from langchain_core.messages import HumanMessage
 from langchain_core.runnables import RunnableLambda
 from pydantic import BaseModel
 
-from graph.plan import MAX_ARGUMENT_CHARS, plan_schema
+from graph.plan_schema import MAX_ARGUMENT_CHARS, plan_schema
 from graph.structured import ask, extract_json, parse_reply
 from tools.registry import TASKS
 
