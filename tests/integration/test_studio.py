@@ -38,7 +38,8 @@ def studio(tmp_path_factory: pytest.TempPathFactory, controller: ScriptedOpenAIS
     tmp = tmp_path_factory.mktemp("studio")
     config = {"dependencies": [str(REPO)], "graphs": {GRAPH: f"{REPO}/graph/builder.py:graph"}, "env": {}}
     (tmp / "langgraph.json").write_text(json.dumps(config), encoding="utf-8")
-    env = server_env(controller.url, HUGGINGGPT_CONFIG=str(fake_settings(tmp)))
+    broken = [{"id": "broken/classifier", "task": "image-classification", "options": {"fail": "weights are corrupt"}}]
+    env = server_env(controller.url, HUGGINGGPT_CONFIG=str(fake_settings(tmp, broken, max_attempts=1)))
     port = free_port()
     command = [str(BIN / "langgraph"), "dev", "--no-browser", "--no-reload", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--config", str(tmp / "langgraph.json")]
@@ -112,6 +113,19 @@ async def test_a_given_plan_and_a_second_turn_that_sees_the_first(
     assert [m["type"] for m in second["messages"]] == ["human", "ai", "human", "ai"]
     planner_prompt = " ".join(str(m.get("content")) for m in controller.bodies[-2]["messages"])
     assert "first: read this" in planner_prompt and ANSWER in planner_prompt
+
+
+async def test_a_failing_task_is_reported_and_its_dependents_skipped(client: Any) -> None:
+    plan = [
+        {"id": 0, "task": "text-to-image", "dep": [-1], "args": {"text": "a fox"}},
+        {"id": 1, "task": "image-classification", "dep": [0], "args": {"image": "<GENERATED>-0"}},
+        {"id": 2, "task": "text-to-speech", "dep": [1], "args": {"text": "<GENERATED>-1"}},
+    ]
+    thread = (await client.threads.create())["thread_id"]
+    final = await client.runs.wait(thread, GRAPH, input={**user("draw, classify, read"), "plan": plan})
+    statuses = [result["status"] for result in final["results"]]
+    assert statuses == ["done", "failed", "skipped"], final["results"]
+    assert "weights are corrupt" in final["results"][1]["error"]
 
 
 async def _reviewed(client: Any, resume: Any) -> dict[str, Any]:
