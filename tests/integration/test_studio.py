@@ -38,7 +38,13 @@ def studio(tmp_path_factory: pytest.TempPathFactory, controller: ScriptedOpenAIS
     tmp = tmp_path_factory.mktemp("studio")
     config = {"dependencies": [str(REPO)], "graphs": {GRAPH: f"{REPO}/graph/builder.py:graph"}, "env": {}}
     (tmp / "langgraph.json").write_text(json.dumps(config), encoding="utf-8")
-    broken = [{"id": "broken/classifier", "task": "image-classification", "options": {"fail": "weights are corrupt"}}]
+    broken = [
+        {
+            "id": "broken/classifier",
+            "task": "image-classification",
+            "options": {"fail": "weights are corrupt"},
+        }
+    ]
     env = server_env(controller.url, HUGGINGGPT_CONFIG=str(fake_settings(tmp, broken, max_attempts=1)))
     port = free_port()
     command = [str(BIN / "langgraph"), "dev", "--no-browser", "--no-reload", "--host", "127.0.0.1"]
