@@ -66,6 +66,8 @@ def runnable(hub: Hub) -> Runnable[Any, Any]:
     async def to_graph_input(request: dict[str, Any], config: RunnableConfig) -> Any:
         thread = config.get("configurable", {}).get("thread_id", "")
         if request.get("resume") is not None:
+            if not thread:
+                raise HTTPException(422, "resume: name the thread in the X-Thread-Id header")
             if not await hub.thread_exists(thread):
                 raise HTTPException(404, f"unknown thread {thread!r}: nothing to resume")
             return Command(resume=request["resume"])
@@ -78,16 +80,29 @@ def runnable(hub: Hub) -> Runnable[Any, Any]:
             inputs["plan"] = request["plan"]
         return inputs
 
-    chain = RunnableLambda(to_graph_input, name="request") | hub.graph
+    def in_its_thread(graph_input: Any, config: RunnableConfig) -> Runnable[Any, Any]:
+        # Chosen per run, not per HTTP request: each input of a batch gets a thread of its own.
+        if config.get("configurable", {}).get("thread_id"):
+            return hub.graph
+        return hub.graph.with_config(configurable={"thread_id": new_thread_id()})
+
+    chain = RunnableLambda(to_graph_input, name="request") | RunnableLambda(in_its_thread, name="thread")
     return chain.with_types(input_type=GraphRequest, output_type=dict)
 
 
 def thread_config(config: dict[str, Any], request: Request) -> dict[str, Any]:
-    """Put the thread named by the ``X-Thread-Id`` header (or a new one) into the run's config."""
+    """Put the thread the ``X-Thread-Id`` header names into the run's config (without it, a new thread a run).
+
+    Raises:
+        HTTPException: 422 for a batch with the header: its runs would share, and race on, one thread.
+    """
     header = request.headers.get(THREAD_HEADER)
-    thread = checked_thread_id(header) if header else new_thread_id()
-    configurable = {**config.get("configurable", {}), "thread_id": thread}
-    return {**config, "configurable": configurable, "recursion_limit": 100}
+    if not header:
+        return config
+    if request.url.path.endswith("/batch"):
+        raise HTTPException(422, "X-Thread-Id: a batch runs each input in a thread of its own; use invoke")
+    configurable = {**config.get("configurable", {}), "thread_id": checked_thread_id(header)}
+    return {**config, "configurable": configurable}
 
 
 def add_graph_routes(app: FastAPI, hub: Hub) -> None:

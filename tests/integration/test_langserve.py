@@ -36,9 +36,13 @@ def test_chat_messages_as_role_dicts_work(server: ServerProcess) -> None:
     assert output["answer"].startswith(ANSWER)
 
 
-def test_batch(server: ServerProcess) -> None:
-    outputs = remote(server).batch([request("a"), request("b")])
-    assert [len(o["results"]) for o in outputs] == [2, 2] and outputs[0]["run_id"] != outputs[1]["run_id"]
+def test_batch_runs_each_input_in_its_own_thread(server: ServerProcess) -> None:
+    outputs = remote(server).batch([request("a"), request("b"), request("c")])
+    assert [len(o["results"]) for o in outputs] == [2, 2, 2]
+    assert [[m.content for m in o["messages"]][0] for o in outputs] == ["a", "b", "c"]  # no shared history
+    with pytest.raises(httpx.HTTPStatusError) as caught:
+        remote(server, "one-thread").batch([request("a"), request("b")])
+    assert caught.value.response.status_code == 422
 
 
 def test_stream_yields_each_stage_and_each_task(server: ServerProcess) -> None:
