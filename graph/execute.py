@@ -33,23 +33,20 @@ class Step:
     Attributes:
         resources: the services the run uses.
         settings: the run's settings.
-        runs: the thread's run ids (whose files a plan may read).
-        run_id: this run's id (where its files go).
+        workspace: the run's files: where they go, and what the run may read.
         finished: results that exist already (e.g. tasks that had no model).
         running: task id -> the awaitable result of a task called in this step.
     """
 
     resources: Resources
     settings: Context
-    runs: tuple[str, ...]
-    run_id: str
+    workspace: Workspace
     finished: Mapping[int, TaskResult]
     running: dict[int, Awaitable[TaskResult]] = field(default_factory=dict)
 
     def __repr__(self) -> str:  # shown in traces as the task's input
-        return (
-            f"Step(run_id={self.run_id!r}, finished={sorted(self.finished)}, running={sorted(self.running)})"
-        )
+        run = self.workspace.root.name
+        return f"Step(run={run!r}, finished={sorted(self.finished)}, running={sorted(self.running)})"
 
     async def dependencies(self, task: Task) -> dict[int, TaskResult]:
         """Wait for and return the results of ``task``'s dependencies."""
@@ -57,16 +54,6 @@ class Step:
         for dep in task["dep"]:
             found[dep] = self.finished[dep] if dep in self.finished else await self.running[dep]
         return found
-
-    def workspace(self) -> Workspace:
-        """Return the run's workspace, readable from the inputs folder and the thread's runs."""
-        return Workspace.for_run(
-            self.settings.workspace_dir,
-            self.run_id,
-            base=self.settings.inputs_dir,
-            readable_runs=self.runs,
-            files_url=self.settings.files_url,
-        )
 
 
 async def execute(state: State, runtime: Runtime[Context], services: Services) -> dict[str, Any]:
@@ -81,11 +68,17 @@ async def execute(state: State, runtime: Runtime[Context], services: Services) -
         ``{"results": [...]}`` with one result per task that ran (or was skipped).
     """
     settings = services.settings(runtime.context)
+    workspace = Workspace.for_run(
+        settings.workspace_dir,
+        state.get("run_id", "run"),
+        base=settings.inputs_dir,
+        readable_runs=state.get("runs", []),
+        files_url=settings.files_url,
+    )
     step = Step(
         resources=await services.resources(settings),
         settings=settings,
-        runs=tuple(state.get("runs", [])),
-        run_id=state.get("run_id", "run"),
+        workspace=workspace,
         finished={result["id"]: result for result in state.get("results", [])},
     )
     selections = {selection["id"]: selection for selection in state.get("selections", [])}
@@ -114,7 +107,7 @@ async def run_task(task: Task, selection: Selection | None, step: Step) -> TaskR
         reason = f"skipped because task {first['id']} ({first['task']}) {first['status']}: {first['error']}"
         return not_run(task, "skipped", reason)
     started = time.time()
-    workspace = step.workspace()
+    workspace = step.workspace
     try:
         args = await resolve_args(task, deps, workspace, step.settings)
     except InputError as error:
