@@ -80,7 +80,7 @@ def runnable(hub: Hub) -> Runnable[Any, Any]:
             inputs["plan"] = request["plan"]
         return inputs
 
-    def in_its_thread(graph_input: Any, config: RunnableConfig) -> Runnable[Any, Any]:
+    def in_its_thread(graph_input: Any, config: RunnableConfig) -> Any:  # a Runnable: LangChain runs it
         # Chosen per run, not per HTTP request: each input of a batch gets a thread of its own.
         if config.get("configurable", {}).get("thread_id"):
             return hub.graph
