@@ -197,12 +197,3 @@ class OutputState(TypedDict, total=False):
     selections: list[Selection]
     results: list[TaskResult]
     answer: str
-
-
-class TaskRun(TypedDict):
-    """What one task of the execute stage needs: the task, its model choice, and where its run lives."""
-
-    task: Task
-    selection: NotRequired[Selection | None]
-    run_id: str
-    runs: list[str]
