@@ -58,7 +58,7 @@ async def _input_file(
     value: str, modality: Modality, workspace: Workspace, task: Task, name: str, settings: Context
 ) -> str:
     if is_url(value):
-        policy = UrlPolicy.from_settings(settings)
+        policy = UrlPolicy.of(settings.url_max_mb, settings.url_timeout_s, settings.url_allow_networks)
         path = await fetch_url(value, modality, workspace, f"task{task['id']}-{name}", policy)
         return str(path)
     return str(await asyncio.to_thread(workspace.resolve, value))

@@ -1,1 +1,1 @@
-"""The HuggingGPT application: command line, chat REPL and example inputs."""
+"""The HuggingGPT application: the command line, the chat REPL, the HTTP server, example inputs."""

@@ -13,18 +13,16 @@ import asyncio
 import ipaddress
 import mimetypes
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from tools.artifacts import InputError, Workspace
 from tools.registry import FILE_SUFFIXES, Modality
-
-if TYPE_CHECKING:
-    from graph.context import Context
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -51,17 +49,17 @@ class UrlPolicy:
     max_redirects: int = 5
 
     @classmethod
-    def from_settings(cls, settings: Context) -> UrlPolicy:
+    def of(cls, max_mb: float, timeout_s: float, allow_networks: Sequence[str] = ()) -> UrlPolicy:
         """Return the policy of a run's settings (``url_max_mb``, ``url_timeout_s``, ``url_allow_networks``).
 
         Raises:
             UrlInputError: for an allowed network that is not a CIDR block.
         """
         try:
-            networks = tuple(ipaddress.ip_network(item, strict=False) for item in settings.url_allow_networks)
+            networks = tuple(ipaddress.ip_network(item, strict=False) for item in allow_networks)
         except ValueError as error:
             raise UrlInputError(f"setting url_allow_networks: {error}") from error
-        return cls(int(settings.url_max_mb * 1024 * 1024), settings.url_timeout_s, networks)
+        return cls(int(max_mb * 1024 * 1024), timeout_s, networks)
 
 
 def is_url(value: str) -> bool:
