@@ -22,7 +22,7 @@ from graph.context import Context
 from graph.inputs import resolve_args
 from graph.services import Resources, Services
 from graph.state import Attempt, Selection, State, Task, TaskResult, make_result, not_run
-from graph.tool_call import call_tool
+from graph.tool_call import call_tool, tool_for
 from tools.artifacts import InputError, Workspace
 
 
@@ -151,8 +151,9 @@ async def run_with_fallback(
     started = time.time()
     attempts: list[Attempt] = []
     models = (selection["candidates"] if selection else [])[: max(1, settings.max_attempts)]
+    tool = tool_for(task, workspace, resources)
     for model_id in models:
-        outcome = await call_tool(task, args, model_id, workspace, resources, settings.task_timeout_s)
+        outcome = await call_tool(task, tool, args, model_id, settings.task_timeout_s)
         attempts.append(outcome.attempt)
         if outcome.outputs is not None:
             return make_result(

@@ -15,7 +15,7 @@ from graph.services import Resources
 from graph.state import Attempt, Outputs, Task
 from tools.artifacts import InputError, Workspace
 from tools.registry import TASKS
-from tools.task_tool import make_tool
+from tools.task_tool import TaskTool, make_tool
 
 logger = logging.getLogger(__name__)
 
@@ -35,34 +35,32 @@ class Outcome:
     final: bool = False
 
 
-async def call_tool(
-    task: Task,
-    args: dict[str, str],
-    model_id: str,
-    workspace: Workspace,
-    resources: Resources,
-    timeout_s: float,
-) -> Outcome:
-    """Run ``task`` with resolved ``args`` on ``model_id``, bounded by ``timeout_s``. Never raises.
-
-    Args:
-        task: the task.
-        args: its resolved arguments.
-        model_id: the catalog id of the model (an unknown id fails like any model).
-        workspace: where files are read and written.
-        resources: catalog and backend.
-        timeout_s: the time limit.
-
-    Returns:
-        The outcome.
-    """
-    tool = make_tool(
+def tool_for(task: Task, workspace: Workspace, resources: Resources) -> TaskTool:
+    """Return the tool that runs ``task`` (built once per task; each attempt names its model)."""
+    return make_tool(
         TASKS[task["task"]],
         resources.backend,
         resources.catalog,
         workspace,
         f"task{task['id']}-{task['task']}",
     )
+
+
+async def call_tool(
+    task: Task, tool: TaskTool, args: dict[str, str], model_id: str, timeout_s: float
+) -> Outcome:
+    """Run ``task`` with resolved ``args`` on ``model_id`` through ``tool``, within ``timeout_s``.
+
+    Args:
+        task: the task.
+        tool: its tool (see `tool_for`).
+        args: its resolved arguments.
+        model_id: the catalog id of the model (an unknown id fails like any model).
+        timeout_s: the time limit.
+
+    Returns:
+        The outcome (never raises: a failure is an outcome too).
+    """
     call = ToolCall(
         name=tool.name, args={**args, "model": model_id}, id=f"task-{task['id']}", type="tool_call"
     )
