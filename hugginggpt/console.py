@@ -108,7 +108,7 @@ async def chat(context: Context, thread: str | None = None) -> int:
 
     from graph.builder import compile_graph
     from graph.services import Services
-    from hugginggpt.threads import describe, open_checkpointer, threads_target
+    from hugginggpt.threads import describe, open_checkpointer, threads_target, waiting_for
 
     thread_id = thread or uuid.uuid4().hex[:12]
     config: RunnableConfig = {
@@ -124,7 +124,7 @@ async def chat(context: Context, thread: str | None = None) -> int:
             print(f"Continue it later with: hugginggpt chat --thread {thread_id}")
             print("Name input files by path. Empty line or Ctrl-D to quit.")
             snapshot = await graph.aget_state(config)
-            if snapshot.next and not _interrupts(snapshot):
+            if snapshot.next and not waiting_for(snapshot):
                 print(f"[resume] the last run stopped before {', '.join(snapshot.next)}; finishing it")
                 await _turn(graph, None, context, config)
             while True:
@@ -140,21 +140,16 @@ async def chat(context: Context, thread: str | None = None) -> int:
 async def _turn(graph: Any, inputs: Any, context: Context, config: RunnableConfig) -> None:
     from langgraph.types import Command
 
+    from hugginggpt.threads import waiting_for
+
     final = await stream_request(graph, inputs, context, config)
     snapshot = await graph.aget_state(config)
-    while (pending := _interrupts(snapshot)) is not None:
+    while (pending := waiting_for(snapshot)) is not None:
         print(json.dumps(pending, indent=1, ensure_ascii=False))
         answer = await _ask("review (approve / reject / a JSON plan)> ")
         final = await stream_request(graph, Command(resume=_review_answer(answer)), context, config)
         snapshot = await graph.aget_state(config)
     print(f"\nhugginggpt> {final.get('answer', '')}\n", flush=True)
-
-
-def _interrupts(snapshot: Any) -> Any:
-    for task in snapshot.tasks:
-        if task.interrupts:
-            return task.interrupts[0].value
-    return None
 
 
 def _review_answer(answer: str) -> Any:

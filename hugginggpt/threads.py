@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
@@ -31,6 +32,18 @@ def describe(target: str) -> str:
     scheme, rest = target.split("://", 1)
     credentials, host = rest.rsplit("@", 1)
     return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
+
+
+def waiting_for(snapshot: Any) -> Any:
+    """Return what a thread's run waits for (the plan review question), or None when it waits for nothing.
+
+    Args:
+        snapshot: the thread's `StateSnapshot`.
+    """
+    for task in snapshot.tasks:
+        if task.interrupts:
+            return task.interrupts[0].value
+    return None
 
 
 @asynccontextmanager

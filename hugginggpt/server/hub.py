@@ -41,10 +41,14 @@ class Hub:
             "recursion_limit": RECURSION_LIMIT,
         }
 
+    async def snapshot(self, thread_id: str) -> Any:
+        """Return the latest `StateSnapshot` of ``thread_id``, or None when there is no such thread."""
+        snapshot = await self.graph.aget_state({"configurable": {"thread_id": thread_id}})
+        return snapshot if snapshot.values or snapshot.next else None
+
     async def thread_exists(self, thread_id: str) -> bool:
         """Tell whether the checkpointer holds ``thread_id``."""
-        snapshot = await self.graph.aget_state({"configurable": {"thread_id": thread_id}})
-        return bool(snapshot.values) or bool(snapshot.next)
+        return await self.snapshot(thread_id) is not None
 
 
 def hub_of(request: Request) -> Hub:

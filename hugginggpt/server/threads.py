@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from hugginggpt.render import to_jsonable
 from hugginggpt.server.hub import Hub, checked_thread_id, hub_of
+from hugginggpt.threads import waiting_for
 
 router = APIRouter(prefix="/threads", tags=["threads"])
 
@@ -24,18 +25,10 @@ class ResumeRequest(BaseModel):
 
 
 async def _snapshot(hub: Hub, thread_id: str) -> Any:
-    checked_thread_id(thread_id)
-    snapshot = await hub.graph.aget_state({"configurable": {"thread_id": thread_id}})
-    if not snapshot.values and not snapshot.next:
+    snapshot = await hub.snapshot(checked_thread_id(thread_id))
+    if snapshot is None:
         raise HTTPException(404, f"unknown thread {thread_id!r}")
     return snapshot
-
-
-def _waiting_for(snapshot: Any) -> Any:
-    for task in snapshot.tasks:
-        if task.interrupts:
-            return task.interrupts[0].value
-    return None
 
 
 @router.get("/{thread_id}", summary="A thread's state: messages, plan, results, and what it waits for")
@@ -45,7 +38,7 @@ async def thread_state(thread_id: str, request: Request) -> dict[str, Any]:
     return {
         "thread_id": thread_id,
         "next": list(snapshot.next),
-        "waiting_for": to_jsonable(_waiting_for(snapshot)),
+        "waiting_for": to_jsonable(waiting_for(snapshot)),
         "values": to_jsonable(snapshot.values),
     }
 
@@ -57,7 +50,7 @@ async def resume(thread_id: str, request: Request, body: ResumeRequest | None = 
     snapshot = await _snapshot(hub, thread_id)
     if not snapshot.next:
         raise HTTPException(409, f"thread {thread_id!r} has no unfinished run to resume")
-    waiting = _waiting_for(snapshot)
+    waiting = waiting_for(snapshot)
     answer = body.resume if body else None
     if waiting is not None and answer is None:
         raise HTTPException(
