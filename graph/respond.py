@@ -92,7 +92,9 @@ async def respond(state: State, runtime: Runtime[Context], services: Services) -
     """
     results = state.get("results", [])
     settings = services.settings(runtime.context)
-    name = Workspace.for_run(settings.workspace_dir, state.get("run_id", "run"), files_url=settings.files_url)
+    files = Workspace.for_run(
+        settings.workspace_dir, state.get("run_id", "run"), files_url=settings.files_url
+    )
     error = state.get("plan_error")
     if error:
         rejected = error.startswith(REJECTED)
@@ -103,8 +105,8 @@ async def respond(state: State, runtime: Runtime[Context], services: Services) -
         answer = nothing_done_answer(results)
     else:
         llm = (await services.resources(settings)).llm
-        text = await _llm_answer(state, llm, settings, name.public_name)
-        answer = f"{text}\n\n{footer(results, name.public_name)}"
+        text = await _llm_answer(state, llm, settings, files.public_name)
+        answer = f"{text}\n\n{footer(results, files.public_name)}"
     return {"answer": answer, "messages": [AIMessage(answer)]}
 
 

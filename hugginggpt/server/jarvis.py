@@ -15,6 +15,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, ConfigDict, Field
 
+from graph.respond import named_outputs
 from graph.state import Selection, TaskResult
 from hugginggpt.server.hub import Hub, checked_thread_id, hub_of, new_thread_id
 from tools.artifacts import Workspace
@@ -136,14 +137,9 @@ def inference_result(result: TaskResult, names: Workspace) -> dict[str, Any]:
     """Return a result in the original's words: ``generated <kind>`` and details, or ``error``."""
     if result["status"] != "done":
         return {"error": result["error"]}
-    outputs = result["outputs"]
-    shown: dict[str, Any] = dict(outputs.get("data") or {})
-    if outputs.get("text"):
-        shown["generated text"] = outputs["text"]
-    for kind in ("image", "audio", "video"):
-        path = outputs.get(kind)
-        if path:
-            shown[f"generated {kind}"] = names.public_name(str(path))
+    shown: dict[str, Any] = dict(result["outputs"].get("data") or {})
+    named = named_outputs(result["outputs"], names.public_name)
+    shown.update({f"generated {kind}": value for kind, value in named.items()})
     return shown
 
 
