@@ -161,14 +161,13 @@ class Workspace:
             InputError: when no such file exists, or it lies outside what the run may read.
         """
         outside: Path | None = None
+        readable = self._readable()
         for candidate in self._candidates(value.strip()):
             if not candidate.is_file():
                 continue
             real = candidate.resolve()
-            if any(real.is_relative_to(folder) for folder in self._readable()):
-                return (
-                    candidate  # as written (relative stays relative): results do not show the host's layout
-                )
+            if any(real.is_relative_to(folder) for folder in readable):
+                return candidate  # as written: a relative path stays relative, results show no host layout
             outside = real
         if outside is not None:
             raise InputError(
