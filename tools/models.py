@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 from collections.abc import Iterable, Sequence
@@ -111,11 +110,9 @@ class Catalog:
             True for an existing folder, an installed package, a hub model in the HF cache, or any hub
             model while the hub is online.
         """
-        if card.source == "path":
-            return bool(card.path) and Path(card.path or "").is_dir()
-        if card.source == "package":
-            return bool(card.package) and importlib.util.find_spec(card.package or "") is not None
-        return self.hub_online or _in_hf_cache(card.id)
+        from tools.backends.availability import local_availability
+
+        return local_availability(card, self.hub_online) is not None
 
     def candidates(self, task: str, top_k: int, available_only: bool = True) -> list[ModelCard]:
         """Return the top-k cards for ``task``, most downloaded first.
@@ -166,18 +163,6 @@ def _card(entry: Any, path: Path, index: int) -> ModelCard:
         return ModelCard(**fields)
     except TypeError as error:
         raise CatalogError(f"{where}: {error}") from error
-
-
-def _in_hf_cache(model_id: str) -> bool:
-    try:
-        from huggingface_hub import try_to_load_from_cache
-    except ImportError:  # pragma: no cover - huggingface_hub is a dependency
-        return False
-    for filename in ("config.json", "model_index.json"):
-        found = try_to_load_from_cache(model_id, filename)
-        if isinstance(found, str):
-            return True
-    return False
 
 
 def rank(cards: Sequence[ModelCard]) -> list[ModelCard]:

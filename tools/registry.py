@@ -18,6 +18,7 @@ class Modality(StrEnum):
     IMAGE = "image"
     AUDIO = "audio"
     VIDEO = "video"
+    TABLE = "table"
 
 
 FILE_SUFFIXES: Final = MappingProxyType(
@@ -25,6 +26,7 @@ FILE_SUFFIXES: Final = MappingProxyType(
         Modality.IMAGE: (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"),
         Modality.AUDIO: (".wav", ".flac", ".mp3", ".ogg", ".m4a"),
         Modality.VIDEO: (".mp4", ".avi", ".mov", ".mkv", ".webm"),
+        Modality.TABLE: (".csv", ".tsv"),
     }
 )
 
@@ -67,29 +69,46 @@ def _spec(
     )
 
 
-TEXT, IMAGE, AUDIO = Modality.TEXT, Modality.IMAGE, Modality.AUDIO
+TEXT, IMAGE, AUDIO, VIDEO, TABLE = (
+    Modality.TEXT,
+    Modality.IMAGE,
+    Modality.AUDIO,
+    Modality.VIDEO,
+    Modality.TABLE,
+)
+
+CONTROL_KINDS: Final = {
+    "canny": "Canny edges",
+    "depth": "a depth map",
+    "hed": "soft HED boundaries",
+    "mlsd": "straight line segments (M-LSD)",
+    "normal": "a surface-normal map",
+    "openpose": "a human pose skeleton (OpenPose)",
+    "scribble": "a scribble (rough strokes)",
+    "seg": "a semantic segmentation map",
+}
+"""ControlNet condition kinds: each has an annotator `<kind>-control`, a generator `<kind>-text-to-image`."""
 
 _SPECS: Final = (
-    _spec("image-classification", "name what an image shows (labels with scores)", {"image": IMAGE}, (TEXT,)),
-    _spec("image-to-text", "write a caption for an image", {"image": IMAGE}, (TEXT,)),
+    # text
+    _spec("text-classification", "label a text (sentiment, topic ...) with scores", {"text": TEXT}, (TEXT,)),
     _spec(
-        "object-detection",
-        "find objects in an image: labels, scores, boxes, and a copy of the image with the boxes drawn",
-        {"image": IMAGE},
-        (IMAGE, TEXT),
-    ),
-    _spec(
-        "visual-question-answering",
-        "answer a question (text) about an image",
-        {"image": IMAGE, "text": TEXT},
+        "token-classification",
+        "tag the words of a text: named entities (people, places, organisations) or parts of speech",
+        {"text": TEXT},
         (TEXT,),
     ),
-    _spec("text-to-image", "generate an image from a text prompt", {"text": TEXT}, (IMAGE,)),
-    _spec("text-to-speech", "read a text aloud into an audio file", {"text": TEXT}, (AUDIO,)),
     _spec(
-        "automatic-speech-recognition",
-        "transcribe speech in an audio file to text",
-        {"audio": AUDIO},
+        "zero-shot-classification",
+        "pick which of the given labels (comma-separated) fits a text best",
+        {"text": TEXT, "labels": TEXT},
+        (TEXT,),
+    ),
+    _spec("fill-mask", "fill in the masked word ([MASK] or <mask>) of a sentence", {"text": TEXT}, (TEXT,)),
+    _spec(
+        "text2text-generation",
+        "rewrite or answer a text with a sequence-to-sequence model",
+        {"text": TEXT},
         (TEXT,),
     ),
     _spec("summarization", "shorten a text, keeping what matters", {"text": TEXT}, (TEXT,)),
@@ -106,8 +125,114 @@ _SPECS: Final = (
         {"text": TEXT, "context": TEXT},
         (TEXT,),
     ),
+    _spec(
+        "table-question-answering",
+        "answer a question (text) from a table (a .csv file)",
+        {"text": TEXT, "table": TABLE},
+        (TEXT,),
+    ),
+    _spec("conversational", "reply to a message in the conversation so far (chat)", {"text": TEXT}, (TEXT,)),
     _spec("text-generation", "continue or answer a text prompt", {"text": TEXT}, (TEXT,)),
     _spec("sentence-similarity", "score how similar two texts are", {"text": TEXT, "other": TEXT}, (TEXT,)),
+    _spec(
+        "tabular-classification",
+        "predict a class for each row of a table (a .csv file)",
+        {"table": TABLE},
+        (TEXT,),
+    ),
+    # vision
+    _spec("image-classification", "name what an image shows (labels with scores)", {"image": IMAGE}, (TEXT,)),
+    _spec(
+        "zero-shot-image-classification",
+        "pick which of the given labels (comma-separated) fits an image best",
+        {"image": IMAGE, "labels": TEXT},
+        (TEXT,),
+    ),
+    _spec(
+        "object-detection",
+        "find objects in an image: labels, scores, boxes, and a copy of the image with the boxes drawn",
+        {"image": IMAGE},
+        (IMAGE, TEXT),
+    ),
+    _spec(
+        "image-segmentation",
+        "split an image into labelled regions: their masks drawn over the image, and the labels",
+        {"image": IMAGE},
+        (IMAGE, TEXT),
+    ),
+    _spec(
+        "depth-estimation",
+        "estimate how far each pixel of an image is, drawn as a depth image",
+        {"image": IMAGE},
+        (IMAGE,),
+    ),
+    _spec("image-to-text", "write a caption for an image", {"image": IMAGE}, (TEXT,)),
+    _spec(
+        "visual-question-answering",
+        "answer a question (text) about an image",
+        {"image": IMAGE, "text": TEXT},
+        (TEXT,),
+    ),
+    _spec(
+        "document-question-answering",
+        "answer a question (text) about a document image (a scan, a receipt, a form): reads its words first",
+        {"image": IMAGE, "text": TEXT},
+        (TEXT,),
+    ),
+    _spec("text-to-image", "generate an image from a text prompt", {"text": TEXT}, (IMAGE,)),
+    _spec(
+        "image-to-image",
+        "redraw an image guided by a text prompt (style, variations), keeping its layout",
+        {"image": IMAGE, "text": TEXT},
+        (IMAGE,),
+        optional=("text",),
+    ),
+    _spec(
+        "image-editing",
+        "edit an image as an instruction says (e.g. 'make it snow')",
+        {"image": IMAGE, "text": TEXT},
+        (IMAGE,),
+    ),
+    _spec("text-to-video", "generate a short video clip from a text prompt", {"text": TEXT}, (VIDEO,)),
+    # audio
+    _spec("text-to-speech", "read a text aloud into an audio file", {"text": TEXT}, (AUDIO,)),
+    _spec(
+        "automatic-speech-recognition",
+        "transcribe speech in an audio file to text",
+        {"audio": AUDIO},
+        (TEXT,),
+    ),
+    _spec(
+        "audio-classification",
+        "name what an audio clip contains (labels with scores)",
+        {"audio": AUDIO},
+        (TEXT,),
+    ),
+    _spec(
+        "audio-to-audio",
+        "transform an audio clip into another (enhance speech, remove noise, separate sources)",
+        {"audio": AUDIO},
+        (AUDIO,),
+    ),
+    # ControlNet, as in JARVIS: annotators draw a condition image; generators draw from it and a prompt
+    *(
+        _spec(
+            f"{kind}-control",
+            f"draw {what} of an image, as a ControlNet condition",
+            {"image": IMAGE},
+            (IMAGE,),
+        )
+        for kind, what in CONTROL_KINDS.items()
+    ),
+    *(
+        _spec(
+            f"{kind}-text-to-image",
+            f"generate an image from a prompt (text) that follows a {kind} condition image ({kind}-control)",
+            {"image": IMAGE, "text": TEXT},
+            (IMAGE,),
+        )
+        for kind in CONTROL_KINDS
+    ),
 )
 
 TASKS: Final = MappingProxyType({spec.name: spec for spec in _SPECS})

@@ -18,10 +18,10 @@ from tools.runners.base import Call, TaskOutput
 
 
 class Backend(Protocol):
-    """What a tool needs from a backend (`tools.backends.local.LocalBackend` is one)."""
+    """What a tool needs from its backends (`tools.backends.router.Backends` is one)."""
 
-    def can_run(self, card: ModelCard) -> bool:
-        """Tell whether this backend can run ``card``."""
+    def candidates(self, task: str, top_k: int) -> list[ModelCard]:
+        """Return the most downloaded cards for ``task`` that can run now."""
         ...
 
     async def run(self, card: ModelCard, call: Call) -> TaskOutput:
@@ -120,9 +120,8 @@ class TaskTool(BaseTool):
             if card is None:
                 raise NoModelError(f"model {model_id!r} is not in the catalog for {self.spec.name}")
             return card
-        for card in self.catalog.candidates(self.spec.name, top_k=100):
-            if self.backend.can_run(card):
-                return card
+        for card in self.backend.candidates(self.spec.name, 1):
+            return card
         raise NoModelError(f"no model available for {self.spec.name}")
 
 

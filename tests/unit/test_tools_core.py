@@ -135,7 +135,9 @@ async def test_backend_loads_a_model_once_for_concurrent_calls(tmp_path):
         loads.append(threading.current_thread().name)
         return object()
 
-    runner = Runner("count/summarization", load, lambda model, call: TaskOutput(text=call.args["text"]))
+    runner = Runner.per_call(
+        "count/summarization", load, lambda model, call: TaskOutput(text=call.args["text"])
+    )
     backend = LocalBackend({"count/summarization": runner}, max_workers=4, max_models=1)
     card = ModelCard(id="m", task="summarization", runner="count/summarization")
     calls = [backend.run(card, Call({"text": str(i)}, Workspace(tmp_path), "s")) for i in range(8)]

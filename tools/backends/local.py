@@ -1,7 +1,8 @@
-"""The local backend: models load once into a cache and run in a worker pool, off the event loop.
+"""The local backend: in-process models, loaded once into one cache, served in batches off the event loop.
 
-Every call to a local model passes through `LocalBackend.run`, so a per-model queue that gathers concurrent
-calls into one batch (what pays on a GPU) can be added here without touching the graph.
+Calls to the same model that arrive together go through it as one batch (`tools.backends.batching`): up to
+the runner's ``max_batch`` and the backend's ``max_batch_size``, waiting ``batch_wait_s`` for more to join.
+A runner that takes one call at a time still gets a queue of its own, so a stuck model delays only itself.
 """
 
 from __future__ import annotations
@@ -9,22 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import time
-from collections import OrderedDict
-from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from collections.abc import Mapping, Sequence
 
+from tools.backends.batching import ModelQueue, Slots
+from tools.backends.model_cache import ModelCache
 from tools.models import ModelCard
-from tools.runners.base import Call, LoadOptions, Runner, TaskOutput
+from tools.runners.base import Call, LoadOptions, Outcome, Runner, TaskOutput
 
 logger = logging.getLogger(__name__)
-
-# transformers and diffusers build a model under process-wide patches (meta-device init swaps
-# `nn.Module.register_parameter` for every thread), so a load in one thread can leave another thread's model
-# on the meta device ("Cannot copy out of meta tensor"). Loads therefore run one at a time in the process;
-# inference stays parallel.
-_LOADING = threading.Lock()
 
 
 class RunnerNotFoundError(LookupError):
@@ -37,8 +30,11 @@ class LocalBackend:
     Args:
         runners: runner name -> runner.
         options: device and dtype for loading.
-        max_workers: how many blocking calls may run at once.
+        max_workers: how many batches may run at once (across models).
         max_models: how many loaded models to keep; the least recently used is dropped past that.
+        max_batch_size: the most calls one batch takes (the runner's own limit applies too).
+        batch_wait_s: how long a batch's first call waits for more calls to the same model.
+        memory_budget_mb: the most memory the kept models may take (0: no limit).
     """
 
     def __init__(
@@ -47,14 +43,19 @@ class LocalBackend:
         options: LoadOptions | None = None,
         max_workers: int = 8,
         max_models: int = 8,
+        max_batch_size: int = 8,
+        batch_wait_s: float = 0.005,
+        memory_budget_mb: float = 0,
     ) -> None:
         self._runners = dict(runners)
         self._options = options or LoadOptions()
-        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="hf-task")
-        self._max_models = max_models
-        self._models: OrderedDict[str, Any] = OrderedDict()
-        self._models_lock = threading.Lock()
-        self._load_locks: dict[str, threading.Lock] = {}
+        self._slots = Slots(max_workers)
+        self._cache = ModelCache(max_models, int(memory_budget_mb * 2**20))
+        self._max_batch_size = max(1, max_batch_size)
+        self._batch_wait_s = batch_wait_s
+        self._queues: dict[str, ModelQueue] = {}
+        self._queues_lock = threading.Lock()
+        self._closed = False
 
     @property
     def options(self) -> LoadOptions:
@@ -77,52 +78,51 @@ class LocalBackend:
         return card.runner_name in self._runners
 
     async def run(self, card: ModelCard, call: Call) -> TaskOutput:
-        """Run one call on ``card``'s model in the worker pool (loading the model first if needed).
+        """Run one call on ``card``'s model, batched with other calls to it that arrive together.
 
         Args:
             card: the model.
             call: the resolved arguments and workspace.
 
         Returns:
-            The task's output.
+            The task's output. Cancelling the wait (a timeout) gives the call up without waiting for it.
         """
         runner = self.runner_for(card)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self._load_and_run, runner, card, call)
+        future = self._queue(runner, card).submit(call)
+        return await asyncio.wrap_future(future)
 
-    def _load_and_run(self, runner: Runner, card: ModelCard, call: Call) -> TaskOutput:
-        model = self._model(runner, card)
-        return runner.run(model, call)
+    def _queue(self, runner: Runner, card: ModelCard) -> ModelQueue:
+        key = f"{runner.name}::{runner.cache_key(card)}::{sorted(card.options.items())}"
+        with self._queues_lock:
+            if self._closed:
+                raise RuntimeError("the local backend is closed")
+            model_queue = self._queues.get(key)
+            if model_queue is None:
+                model_queue = ModelQueue(
+                    card.id,
+                    lambda calls: self._run_batch(runner, card, calls),
+                    self._slots,
+                    max_batch=min(runner.max_batch, self._max_batch_size),
+                    wait_s=self._batch_wait_s,
+                )
+                self._queues[key] = model_queue
+            return model_queue
 
-    def _model(self, runner: Runner, card: ModelCard) -> Any:
-        key = f"{runner.name}::{card.location}"
-        with self._models_lock:
-            if key in self._models:
-                self._models.move_to_end(key)
-                return self._models[key]
-            load_lock = self._load_locks.setdefault(key, threading.Lock())
-        with load_lock:  # one load per model, even when calls arrive together
-            with self._models_lock:
-                if key in self._models:
-                    return self._models[key]
-            with _LOADING:
-                started = time.perf_counter()
-                model = runner.load(card, self._options)
-            logger.info("loaded %s (%s) in %.2fs", card.id, runner.name, time.perf_counter() - started)
-            with self._models_lock:
-                self._models[key] = model
-                while len(self._models) > self._max_models:
-                    evicted, _ = self._models.popitem(last=False)
-                    logger.info("evicted %s from the model cache", evicted)
-            return model
+    def _run_batch(self, runner: Runner, card: ModelCard, calls: Sequence[Call]) -> list[Outcome]:
+        model = self._cache.get(runner.cache_key(card), lambda: runner.load(card, self._options), card.id)
+        if len(calls) > 1:
+            logger.debug("%s: one batch of %d calls", card.id, len(calls))
+        return runner.forward(model, calls)
 
     def loaded(self) -> list[str]:
         """Return the cache keys of the loaded models, least recently used first."""
-        with self._models_lock:
-            return list(self._models)
+        return self._cache.keys()
 
     def close(self) -> None:
-        """Drop the loaded models and stop the worker pool (waiting for running calls)."""
-        self._pool.shutdown(wait=True)
-        with self._models_lock:
-            self._models.clear()
+        """Stop every model's queue (waiting, bounded, for running batches) and drop the loaded models."""
+        with self._queues_lock:
+            self._closed = True
+            queues, self._queues = list(self._queues.values()), {}
+        for model_queue in queues:
+            model_queue.close()
+        self._cache.clear()

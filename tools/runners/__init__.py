@@ -15,10 +15,10 @@ def default_runners() -> Mapping[str, Runner]:
     Returns:
         Runner name -> runner.
     """
-    from tools.runners import packaged, transformers_runners
+    from tools.runners import audio, diffusion, packaged, text, vision
 
     runners: dict[str, Runner] = {}
-    for runner in (*transformers_runners.RUNNERS, *packaged.RUNNERS):
+    for runner in (*text.RUNNERS, *vision.RUNNERS, *audio.RUNNERS, *diffusion.RUNNERS, *packaged.RUNNERS):
         if runner.name in runners:
             raise ValueError(f"two runners are named {runner.name!r}")
         runners[runner.name] = runner

@@ -1,0 +1,21 @@
+"""Runners for real models whose weights ship inside installed Python packages (the ``offline`` extra).
+
+One module per library: EfficientNet-Lite0 (image classification), a Piper voice (speech synthesis), Whisper
+base through faster-whisper (speech recognition), all-MiniLM-L6-v2 (sentence similarity) and SmolLM2 through
+llama.cpp (text tasks). Importing them imports none of those libraries: each is imported when its model
+loads, and a missing one raises `PackageMissingError` naming the extra to install.
+"""
+
+from __future__ import annotations
+
+from tools.runners.base import Runner
+from tools.runners.packaged import efficientnet, llama_cpp, minilm, piper, whisper
+
+RUNNERS: tuple[Runner, ...] = (
+    *efficientnet.RUNNERS,
+    *piper.RUNNERS,
+    *whisper.RUNNERS,
+    *minilm.RUNNERS,
+    *llama_cpp.RUNNERS,
+)
+"""Every runner for models shipped in packages, named ``<library>/<task>``."""
