@@ -1,7 +1,7 @@
 # Common tasks. `make demo` sets up and runs the README request; `make test` sets up and runs the tests.
 REQUEST ?= Transcribe examples/speech.wav and read the transcript aloud. What animal is in examples/cat.png?
 
-.PHONY: setup demo test test-fast lint format bench bench-load studio serve
+.PHONY: setup demo test test-fast lint format bench bench-batching bench-load studio serve
 
 setup:
 	bash scripts/setup.sh
@@ -26,6 +26,9 @@ format:
 
 bench:
 	.venv/bin/python -m bench.bench_graph
+
+bench-batching:
+	.venv/bin/python -m bench.bench_batching
 
 bench-load:
 	.venv/bin/python -m bench.bench_load

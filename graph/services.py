@@ -108,6 +108,7 @@ def remote_backend(context: Context) -> Any:
         provider=context.inference_provider or "hf-inference",
         endpoint_url=context.inference_endpoint or None,
         timeout_s=context.remote_timeout_s,
+        max_workers=context.max_parallel_tasks,
     )
     return RemoteBackend(settings)
 

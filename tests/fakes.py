@@ -158,13 +158,13 @@ class Harness:
 
 
 def fake_resources(
-    replies: Sequence[Any] = (), catalog: Catalog | None = None, workers: int = 16
+    replies: Sequence[Any] = (), catalog: Catalog | None = None, workers: int = 16, remote: Any = None
 ) -> Resources:
-    """Return services with a scripted controller and the fake runners."""
+    """Return services with a scripted controller and the fake runners (and ``remote``: hybrid)."""
     llm = ScriptedChatModel(replies=list(replies))
     catalog = catalog or fake_catalog()
     local = LocalBackend(fake_runners(), LoadOptions(), max_workers=workers)
-    return Resources(llm=llm, catalog=catalog, backend=Backends(catalog, local))
+    return Resources(llm=llm, catalog=catalog, backend=Backends(catalog, local, remote))
 
 
 def make_harness(
@@ -172,10 +172,11 @@ def make_harness(
     replies: Sequence[Any] = (),
     catalog: Catalog | None = None,
     checkpointer: Any = None,
+    remote: Any = None,
     **settings: Any,
 ) -> Harness:
     """Return a graph on fake services writing under ``tmp_path``, with ``settings`` for its runs."""
-    resources = fake_resources(replies, catalog)
+    resources = fake_resources(replies, catalog, remote=remote)
     graph = compile_graph(Services.fixed(resources), checkpointer=checkpointer)
     context = Context(workspace_dir=str(tmp_path / "workspace"), inputs_dir=str(tmp_path), **settings)
     return Harness(graph, context, resources)

@@ -1,7 +1,7 @@
 """llama.cpp in this process: one thread for every call, and model loading with the VM-safe settings.
 
-Both the embedded controller (`graph.embedded`) and the text runners (`tools.runners.packaged.llama_cpp`) go through
-here, so the two never decode on different OS threads at once.
+Both the embedded controller (`graph.embedded`) and the text runners (`tools.runners.packaged.llama_cpp`) go
+through here, so the two never decode on different OS threads at once.
 """
 
 from __future__ import annotations

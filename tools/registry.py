@@ -63,9 +63,10 @@ def _spec(
     args: dict[str, Modality],
     outputs: tuple[Modality, ...],
     optional: tuple[str, ...] = (),
+    runner: str = "",
 ) -> TaskSpec:
     return TaskSpec(
-        name, description, args, outputs, frozenset(optional), default_runner=f"transformers/{name}"
+        name, description, args, outputs, frozenset(optional), default_runner=runner or f"transformers/{name}"
     )
 
 
@@ -88,6 +89,13 @@ CONTROL_KINDS: Final = {
     "seg": "a semantic segmentation map",
 }
 """ControlNet condition kinds: each has an annotator `<kind>-control`, a generator `<kind>-text-to-image`."""
+
+_ANNOTATOR_RUNNERS: Final = {
+    "canny": "opencv/canny-control",
+    "scribble": "opencv/scribble-control",
+    "openpose": "mediapipe/openpose-control",
+}
+"""Annotators that are algorithms or packaged models rather than transformers models."""
 
 _SPECS: Final = (
     # text
@@ -139,6 +147,7 @@ _SPECS: Final = (
         "predict a class for each row of a table (a .csv file)",
         {"table": TABLE},
         (TEXT,),
+        runner="sklearn/tabular-classification",  # the Hub's tabular models are scikit-learn pipelines
     ),
     # vision
     _spec("image-classification", "name what an image shows (labels with scores)", {"image": IMAGE}, (TEXT,)),
@@ -221,6 +230,7 @@ _SPECS: Final = (
             f"draw {what} of an image, as a ControlNet condition",
             {"image": IMAGE},
             (IMAGE,),
+            runner=_ANNOTATOR_RUNNERS.get(kind, ""),
         )
         for kind, what in CONTROL_KINDS.items()
     ),

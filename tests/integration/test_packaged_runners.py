@@ -15,6 +15,7 @@ from tools.artifacts import Workspace
 from tools.backends.local import LocalBackend
 from tools.models import Catalog, ModelCard
 from tools.packaged import PackageMissingError
+from tools.runners import default_runners
 from tools.runners.base import Call, LoadOptions, TaskOutput
 from tools.runners.packaged import RUNNERS
 
@@ -75,8 +76,8 @@ def words(text: str) -> set[str]:
 
 
 def test_catalog_cards_use_packaged_runners(catalog: Catalog) -> None:
-    assert len(catalog.cards) == 8
-    assert {card.runner for card in catalog.cards} == set(BY_NAME)
+    assert set(BY_NAME) <= {card.runner for card in catalog.cards}  # every packaged runner has a card
+    assert {card.runner for card in catalog.cards} <= set(default_runners())
     for card in catalog.cards:
         assert card.source == "package" and card.package
         installed = importlib.util.find_spec(card.package) is not None

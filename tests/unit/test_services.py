@@ -76,3 +76,20 @@ def test_runs_without_settings_use_the_defaults(tmp_path):
     defaults = settings(tmp_path, top_k=2)
     assert Services(defaults=defaults).settings(None) is defaults
     assert Services().settings(None).top_k == Context().top_k
+
+
+async def test_the_planner_is_offered_only_task_types_that_can_run(tmp_path):
+    from tests.fakes import fake_card, make_harness, plan_reply
+    from tools.models import Catalog
+
+    catalog = Catalog((fake_card("m/sum", "summarization"), fake_card("m/tts", "text-to-speech")))
+    plan = [{"id": 0, "task": "summarization", "dep": [-1], "args": {"text": "x"}}]
+    harness = make_harness(tmp_path, [plan_reply(*plan), "ok"], catalog=catalog)
+    assert harness.resources.planner_tasks() == ("summarization", "text-to-speech")
+    await harness.run("summarize x")
+    prompt = harness.llm.prompts[0]
+    system = prompt[0].content
+    assert "summarization" in system and "text-to-speech" in system and "object-detection" not in system
+    demos = [message.content for message in prompt[1:-1]]
+    assert not any("dog.jpg" in text for text in demos)  # no demo that uses a type this machine cannot run
+    harness.resources.close()

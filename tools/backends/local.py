@@ -102,11 +102,16 @@ class LocalBackend:
                     card.id,
                     lambda calls: self._run_batch(runner, card, calls),
                     self._slots,
-                    max_batch=min(runner.max_batch, self._max_batch_size),
+                    max_batch=self._batch_limit(runner),
                     wait_s=self._batch_wait_s,
                 )
                 self._queues[key] = model_queue
             return model_queue
+
+    def _batch_limit(self, runner: Runner) -> int:
+        if self._options.device.startswith("cpu") and not runner.batch_on_cpu:
+            return 1
+        return min(runner.max_batch, self._max_batch_size)
 
     def _run_batch(self, runner: Runner, card: ModelCard, calls: Sequence[Call]) -> list[Outcome]:
         model = self._cache.get(runner.cache_key(card), lambda: runner.load(card, self._options), card.id)

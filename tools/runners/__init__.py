@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 
 from tools.runners.base import Call, LoadOptions, Runner, TaskOutput
 
-__all__ = ["Call", "LoadOptions", "Runner", "TaskOutput", "default_runners"]
+__all__ = ["FAMILIES", "Call", "LoadOptions", "Runner", "TaskOutput", "default_runners"]
+
+FAMILIES = (
+    "text",
+    "text_labels",
+    "chat",
+    "tables",
+    "tabular",
+    "vision",
+    "vision_dense",
+    "vision_text",
+    "audio",
+    "audio_labels",
+    "diffusion",
+    "diffusion_edit",
+    "video",
+    "controlnet",
+    "annotators",
+    "hed",
+    "packaged",
+)
+"""The modules of `tools.runners` whose ``RUNNERS`` are built in (``packaged`` gathers its libraries')."""
 
 
 def default_runners() -> Mapping[str, Runner]:
@@ -15,11 +37,10 @@ def default_runners() -> Mapping[str, Runner]:
     Returns:
         Runner name -> runner.
     """
-    from tools.runners import audio, diffusion, packaged, text, vision
-
     runners: dict[str, Runner] = {}
-    for runner in (*text.RUNNERS, *vision.RUNNERS, *audio.RUNNERS, *diffusion.RUNNERS, *packaged.RUNNERS):
-        if runner.name in runners:
-            raise ValueError(f"two runners are named {runner.name!r}")
-        runners[runner.name] = runner
+    for family in FAMILIES:
+        for runner in importlib.import_module(f"tools.runners.{family}").RUNNERS:
+            if runner.name in runners:
+                raise ValueError(f"two runners are named {runner.name!r}")
+            runners[runner.name] = runner
     return runners

@@ -83,6 +83,8 @@ class Runner:
             runner's own name), e.g. the llama.cpp runners of one GGUF file.
         load_keys: the card options that change what ``load`` loads (part of the cache key); the other
             options are per call.
+        batch_on_cpu: whether batches pay on a CPU too (on a GPU they always do); False for models whose
+            batches run slower than single calls on a CPU, such as depthwise-convolution nets.
     """
 
     name: str
@@ -91,6 +93,7 @@ class Runner:
     max_batch: int = 1
     shares: str = ""
     load_keys: tuple[str, ...] = ()
+    batch_on_cpu: bool = True
 
     @classmethod
     def per_call(
@@ -107,9 +110,10 @@ class Runner:
         steps: BatchSteps,
         max_batch: int = 8,
         shares: str = "",
+        batch_on_cpu: bool = True,
     ) -> Runner:
         """Return a runner whose calls go through the model together (see `BatchSteps`)."""
-        return cls(name, load, steps.forward, max_batch=max_batch, shares=shares)
+        return cls(name, load, steps.forward, max_batch=max_batch, shares=shares, batch_on_cpu=batch_on_cpu)
 
     def cache_key(self, card: ModelCard) -> str:
         """Return the key of ``card``'s loaded model in a backend's cache."""

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from tools.models import ModelCard
-from tools.runners.base import Call, LoadOptions, Runner, TaskOutput
+from tools.runners.base import BatchSteps, Call, LoadOptions, Runner, TaskOutput
 from tools.runners.drawing import draw_boxes, scored, summarize_objects
 from tools.runners.hf_common import (
     Loaded,
@@ -36,24 +36,30 @@ def load_image_classification(card: ModelCard, options: LoadOptions) -> Loaded:
     return pipeline_of("image-classification", card, options)
 
 
-def run_image_classification(loaded: Loaded, call: Call) -> TaskOutput:
-    """Name what an image shows: the top labels with scores (option ``top_k``, default 5).
+def classify_images(loaded: Loaded, images: list[Any], options: dict[str, Any]) -> list[Any]:
+    """Classify every image in one pipeline call (batched) and return each image's top predictions."""
+    import torch
 
-    Args:
-        loaded: the pipeline.
-        call: args ``image``.
+    with torch.inference_mode():
+        found = loaded.model(images, top_k=int(options.get("top_k", 5)), batch_size=len(images))
+    return list(found) if len(images) > 1 or isinstance(found[0], list) else [found]
+
+
+def image_labels(loaded: Loaded, call: Call, predictions: Any) -> TaskOutput:
+    """Name what an image shows: the top labels with scores (option ``top_k``, default 5).
 
     Returns:
         ``text`` like ``cat (0.91), dog (0.05)``; ``data["labels"]`` the list of ``{label, score}``.
     """
-    import torch
-
-    image = call.workspace.load_image(call.args["image"])
-    with torch.inference_mode():
-        predictions = loaded.model(image, top_k=int(call.options.get("top_k", 5)))
     ranked = [(str(p["label"]), float(p["score"])) for p in predictions]
     labels = [{"label": label, "score": score} for label, score in ranked]
     return TaskOutput(text=scored(ranked), data={"labels": labels})
+
+
+IMAGE_CLASSIFICATION = BatchSteps(
+    lambda loaded, call: call.workspace.load_image(call.args["image"]), classify_images, image_labels
+)
+"""Image classification in batches: read each image, classify them together, render each one's labels."""
 
 
 # ---------------------------------------------------------------- image-to-text
@@ -209,7 +215,7 @@ def _top_answers(model: Any, logits: Any, top_k: int) -> list[dict[str, Any]]:
 
 
 RUNNERS: tuple[Runner, ...] = (
-    Runner.per_call("transformers/image-classification", load_image_classification, run_image_classification),
+    Runner.batched("transformers/image-classification", load_image_classification, IMAGE_CLASSIFICATION),
     Runner.per_call("transformers/image-to-text", load_image_to_text, run_image_to_text),
     Runner.per_call("transformers/object-detection", load_object_detection, run_object_detection),
     Runner.per_call(

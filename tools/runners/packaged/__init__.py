@@ -2,14 +2,14 @@
 
 One module per library: EfficientNet-Lite0 (image classification), a Piper voice (speech synthesis), Whisper
 base through faster-whisper (speech recognition), all-MiniLM-L6-v2 (sentence similarity) and SmolLM2 through
-llama.cpp (text tasks). Importing them imports none of those libraries: each is imported when its model
+llama.cpp (text tasks), rapidocr (document questions by OCR) and mediapipe (pose images, person masks).
 loads, and a missing one raises `PackageMissingError` naming the extra to install.
 """
 
 from __future__ import annotations
 
 from tools.runners.base import Runner
-from tools.runners.packaged import efficientnet, llama_cpp, minilm, piper, whisper
+from tools.runners.packaged import efficientnet, llama_cpp, mediapipe_pose, minilm, piper, rapidocr, whisper
 
 RUNNERS: tuple[Runner, ...] = (
     *efficientnet.RUNNERS,
@@ -17,5 +17,7 @@ RUNNERS: tuple[Runner, ...] = (
     *whisper.RUNNERS,
     *minilm.RUNNERS,
     *llama_cpp.RUNNERS,
+    *rapidocr.RUNNERS,
+    *mediapipe_pose.RUNNERS,
 )
 """Every runner for models shipped in packages, named ``<library>/<task>``."""

@@ -11,7 +11,7 @@ import numpy as np
 
 from tools.models import ModelCard
 from tools.packaged import PackageMissingError, package_dir
-from tools.runners.base import Call, LoadOptions, Runner, TaskOutput
+from tools.runners.base import BatchSteps, Call, LoadOptions, Runner, TaskOutput
 from tools.runners.drawing import scored
 from tools.runners.packaged.common import EXTRA, require
 
@@ -95,23 +95,27 @@ def load_efficientnet(card: ModelCard, options: LoadOptions) -> Classifier:
     return Classifier(model, imagenet_labels(), options.device, size)
 
 
-def run_efficientnet(classifier: Classifier, call: Call) -> TaskOutput:
-    """Name what an image shows: the top ImageNet labels with scores (option ``top_k``, default 5).
+def prepare_image(classifier: Classifier, call: Call) -> Any:
+    """Read the call's ``image`` and return it as one normalised input row (1, 3, size, size)."""
+    return _efficientnet_input(call.workspace.load_image(call.args["image"]), classifier.image_size)
 
-    Args:
-        classifier: the loaded classifier.
-        call: args ``image``.
+
+def classify(classifier: Classifier, rows: list[Any], options: dict[str, Any]) -> list[Any]:
+    """Run every row through the model as one batch and return each image's class probabilities."""
+    import torch
+
+    with torch.inference_mode():
+        probs = classifier.model(torch.cat(rows).to(classifier.device)).float().softmax(-1)
+    return list(probs.cpu())
+
+
+def top_labels(classifier: Classifier, call: Call, probs: Any) -> TaskOutput:
+    """Name what an image shows: the top ImageNet labels with scores (option ``top_k``, default 5).
 
     Returns:
         ``text`` like ``Egyptian Mau (0.77), tiger cat (0.10)``; ``data["labels"]`` the list of
         ``{label, score, index}``.
     """
-    import torch
-
-    image = call.workspace.load_image(call.args["image"])
-    batch = _efficientnet_input(image, classifier.image_size).to(classifier.device)
-    with torch.inference_mode():
-        probs = classifier.model(batch).float().softmax(-1)[0]
     best = probs.topk(min(int(call.options.get("top_k", 5)), probs.numel()))
     ranked = [
         (classifier.labels[index], float(score))
@@ -135,5 +139,11 @@ def _efficientnet_input(image: Any, size: int) -> Any:
 
 
 RUNNERS: tuple[Runner, ...] = (
-    Runner.per_call("efficientnet-lite/image-classification", load_efficientnet, run_efficientnet),
+    Runner.batched(
+        "efficientnet-lite/image-classification",
+        load_efficientnet,
+        BatchSteps(prepare_image, classify, top_labels),
+        max_batch=16,
+        batch_on_cpu=False,  # measured on 2 cores: one batch of 8 took 1.6x as long as 8 single calls
+    ),
 )

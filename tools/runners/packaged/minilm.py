@@ -9,7 +9,7 @@ import numpy as np
 
 from tools.models import ModelCard
 from tools.packaged import PackageMissingError, package_dir
-from tools.runners.base import Call, LoadOptions, Runner, TaskOutput
+from tools.runners.base import BatchSteps, Call, LoadOptions, Runner, TaskOutput
 from tools.runners.packaged.common import EXTRA, require
 
 logger = logging.getLogger(__name__)
@@ -45,25 +45,26 @@ def load_sentence_transformer(card: ModelCard, options: LoadOptions) -> Any:
     return model
 
 
-def run_sentence_similarity(model: Any, call: Call) -> TaskOutput:
-    """Score how similar ``text`` and ``other`` are: the cosine of their embeddings.
+def embed_pairs(model: Any, pairs: list[tuple[str, str]], options: dict[str, Any]) -> list[float]:
+    """Embed every text of every pair in one pass and return each pair's cosine, in [-1, 1]."""
+    texts = [text for pair in pairs for text in pair]
+    embeddings = model.encode(texts, normalize_embeddings=True, convert_to_numpy=True, batch_size=len(texts))
+    cosines = np.sum(embeddings[0::2] * embeddings[1::2], axis=1)
+    return [float(np.clip(value, -1.0, 1.0)) for value in cosines]
 
-    Args:
-        model: the loaded ``SentenceTransformer``.
-        call: args ``text`` and ``other``.
 
-    Returns:
-        ``data["score"]`` in [-1, 1]; ``text`` like ``similarity: 0.8312``.
-    """
-    embeddings = model.encode(
-        [call.args["text"], call.args["other"]], normalize_embeddings=True, convert_to_numpy=True
-    )
-    score = float(np.clip(np.dot(embeddings[0], embeddings[1]), -1.0, 1.0))
+def similarity(model: Any, call: Call, score: float) -> TaskOutput:
+    """Return how similar ``text`` and ``other`` are: ``data["score"]``, ``text`` ``similarity: 0.8312``."""
     return TaskOutput(text=f"similarity: {score:.4f}", data={"score": score})
 
 
+SENTENCE_SIMILARITY = BatchSteps(
+    lambda model, call: (call.args["text"], call.args["other"]), embed_pairs, similarity
+)
+"""Sentence similarity in batches: both texts of every call go through the encoder in one pass."""
+
 RUNNERS: tuple[Runner, ...] = (
-    Runner.per_call(
-        "sentence-transformers/sentence-similarity", load_sentence_transformer, run_sentence_similarity
+    Runner.batched(
+        "sentence-transformers/sentence-similarity", load_sentence_transformer, SENTENCE_SIMILARITY
     ),
 )
