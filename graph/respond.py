@@ -13,6 +13,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.runtime import Runtime
 
 from graph.context import Context
+from graph.cues import unavailable_note
 from graph.plan import latest_request
 from graph.prompts import render
 from graph.review import REJECTED
@@ -107,6 +108,9 @@ async def respond(state: State, runtime: Runtime[Context], services: Services) -
         llm = (await services.resources(settings)).llm
         text = await _llm_answer(state, llm, settings, files.public_name)
         answer = f"{text}\n\n{footer(results, files.public_name)}"
+    note = unavailable_note(state.get("unavailable") or [])
+    if note:
+        answer = f"{answer}\n\n{note}"
     return {"answer": answer, "messages": [AIMessage(answer)]}
 
 

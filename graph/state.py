@@ -178,6 +178,8 @@ class State(InputState, total=False):
     """How many planning calls this request took."""
     plan_error: str | None
     """Why no valid plan could be made, or why it was rejected (None when there is a plan)."""
+    unavailable: list[str]
+    """Task types the request names outright that no model here can run (the answer says so)."""
     selections: Annotated[list[Selection], merge_by_id]
     """Task id -> chosen model, merged by task id."""
     results: Annotated[list[TaskResult], merge_by_id]
@@ -194,6 +196,7 @@ class OutputState(TypedDict, total=False):
     tasks: list[Task]
     plan_attempts: int
     plan_error: str | None
+    unavailable: list[str]
     selections: list[Selection]
     results: list[TaskResult]
     answer: str

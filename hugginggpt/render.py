@@ -54,8 +54,10 @@ def describe_update(node: str, update: Mapping[str, Any] | None) -> str:
 
 
 def _plan_lines(update: Mapping[str, Any]) -> str:
+    missing = update.get("unavailable") or []
+    unavailable = f"\n[plan] asked for, but no model can run here: {', '.join(missing)}" if missing else ""
     if update.get("plan_error"):
-        return f"[plan] failed: {update['plan_error']}"
+        return f"[plan] failed: {update['plan_error']}{unavailable}"
     tasks: list[Task] = update.get("tasks", [])
     attempts = update.get("plan_attempts", 0)
     how = "given plan" if attempts == 0 else f"{attempts} planning call(s)"
@@ -65,7 +67,7 @@ def _plan_lines(update: Mapping[str, Any]) -> str:
         lines.append(
             f"  {task['id']}. {task['task']} {json.dumps(task['args'], ensure_ascii=False)} (dep {deps})"
         )
-    return "\n".join(lines)
+    return "\n".join(lines) + unavailable
 
 
 def _selection_line(selection: Selection) -> str:

@@ -93,3 +93,23 @@ async def test_the_planner_is_offered_only_task_types_that_can_run(tmp_path):
     demos = [message.content for message in prompt[1:-1]]
     assert not any("dog.jpg" in text for text in demos)  # no demo that uses a type this machine cannot run
     harness.resources.close()
+
+
+async def test_a_request_for_a_type_that_cannot_run_is_told_which_and_why(tmp_path):
+    from graph.cues import named_task_types
+    from tests.fakes import fake_card, make_harness, plan_reply
+    from tools.models import Catalog
+
+    assert named_task_types("Transcribe a.wav, then detect the objects in b.png") == [
+        "automatic-speech-recognition",
+        "object-detection",
+    ]
+    catalog = Catalog((fake_card("m/asr", "automatic-speech-recognition"),))
+    (tmp_path / "a.wav").write_bytes(b"")
+    plan = [{"id": 0, "task": "automatic-speech-recognition", "dep": [-1], "args": {"audio": "a.wav"}}]
+    harness = make_harness(tmp_path, [plan_reply(*plan), "Here is the transcript."], catalog=catalog)
+    state = await harness.run("Transcribe a.wav, then detect the objects in b.png")
+    assert state["unavailable"] == ["object-detection"]
+    assert "Not available here: object-detection" in state["answer"]
+    assert "hugginggpt models --task object-detection" in state["answer"]
+    harness.resources.close()
