@@ -70,7 +70,7 @@ class Context:
     max_parallel_tasks: int = setting("max_parallel_tasks", 8, "Model batches running at once.")
     max_batch_size: int = setting("max_batch_size", 8, "Most calls to one local model run as one batch.")
     batch_wait_ms: float = setting(
-        "batch_wait_ms", 5.0, "How long a local model's first queued call waits for others to batch with."
+        "batch_wait_ms", 0.0, "How long a burst of calls to one local model waits for more to batch with."
     )
     model_memory_mb: float = setting(
         "model_memory_mb", 0.0, "Memory budget of the loaded local models (least recently used out); 0: none."

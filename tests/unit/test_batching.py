@@ -135,3 +135,28 @@ def test_footprint_counts_torch_parameters() -> None:
     layer = torch.nn.Linear(10, 10)  # 110 float32 parameters
     assert footprint(layer) == 440
     assert footprint({"model": layer, "again": layer}) == 440  # one object is counted once
+
+
+async def test_independent_tasks_on_one_model_reach_it_as_one_batch(tmp_path: Path) -> None:
+    from graph.builder import compile_graph
+    from graph.context import Context
+    from graph.services import Resources, Services
+    from tests.fakes import ScriptedChatModel
+    from tools.backends.router import Backends
+    from tools.models import Catalog
+
+    recorder = Recorder()
+    catalog = Catalog(
+        (ModelCard("m", "summarization", source="package", package="json", runner="rec/summarization"),)
+    )
+    local = LocalBackend({"rec/summarization": recorder.runner()})  # no lingering: batch_wait_ms 0
+    resources = Resources(
+        llm=ScriptedChatModel(replies=["ok"]), catalog=catalog, backend=Backends(catalog, local)
+    )
+    graph = compile_graph(Services.fixed(resources))
+    plan = [{"id": i, "task": "summarization", "dep": [-1], "args": {"text": f"t{i}"}} for i in range(4)]
+    context = Context(workspace_dir=str(tmp_path / "ws"), inputs_dir=str(tmp_path))
+    state = await graph.ainvoke({"messages": [], "plan": plan}, context=context)
+    assert [result["outputs"]["text"] for result in state["results"]] == ["T0", "T1", "T2", "T3"]
+    assert recorder.batches == [4]
+    resources.close()

@@ -1,7 +1,9 @@
 """Per-model queues that gather calls arriving together into one batch, and the slots that bound the work.
 
 Each loaded model has one `ModelQueue` with its own thread: calls to that model queue up, and the thread takes
-up to ``max_batch`` of them (waiting at most ``wait_s`` for more after the first), runs them as one forward.
+up to ``max_batch`` of them and runs them as one forward. A lone call runs at once; when several are already
+queued (a burst), the thread lingers up to ``wait_s`` for the rest. Calls that arrive while a batch
+runs form the next one.
 A model therefore runs one batch at a time, which is what a GPU wants (two models in two threads gain nothing
 on one card; a batch of eight costs little more than one).
 
@@ -12,6 +14,7 @@ never keeps a fallback model waiting for a worker. Its thread keeps running and 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
@@ -109,64 +112,108 @@ class ModelQueue:
         self._max_batch = max(1, max_batch)
         self._wait_s = max(0.0, wait_s)
         self._idle_s = idle_s
-        self._queue: queue.SimpleQueue[Pending | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[list[Pending] | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
+        self._inbox: list[Pending] = []
+        self._flush_scheduled = False
         self._thread: threading.Thread | None = None
         self._closed = False
 
     def submit(self, call: Call) -> Future[TaskOutput]:
-        """Queue ``call`` and return the future of its output (cancel it to give up)."""
+        """Queue ``call`` and return the future of its output (cancel it to give up).
+
+        Calls submitted from one event loop in the same iteration of it (a ``gather`` of tasks) reach the
+        model's thread together, so they form one batch without waiting.
+        """
         pending = Pending(call)
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
         with self._lock:
             if self._closed:
                 raise RuntimeError("the backend is closed")
-            self._queue.put(pending)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._serve, name=f"hf-task:{self.name}", daemon=True)
-                self._thread.start()
+            self._inbox.append(pending)
+            if loop is None:
+                self._flush_locked()
+            elif not self._flush_scheduled:
+                self._flush_scheduled = True
+                loop.call_soon(self._flush)
         return pending.future
 
     def close(self, timeout_s: float = 5.0) -> None:
         """Stop taking calls, let the thread finish what it holds, and wait for it (bounded)."""
         with self._lock:
             self._closed = True
+            self._flush_locked()
             thread = self._thread
         self._queue.put(None)
         if thread is not None:
             thread.join(timeout_s)
 
-    def _serve(self) -> None:
-        while True:
-            batch = self._next_batch()
-            if batch is None:
-                return
-            if batch:
-                self._run(batch)
+    def _flush(self) -> None:
+        with self._lock:
+            self._flush_scheduled = False
+            self._flush_locked()
 
-    def _next_batch(self) -> list[Pending] | None:
-        """Return the next batch (empty when every call in it was already given up), or None to stop."""
+    def _flush_locked(self) -> None:
+        if not self._inbox:
+            return
+        self._queue.put(self._inbox)
+        self._inbox = []
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._serve, name=f"hf-task:{self.name}", daemon=True)
+            self._thread.start()
+
+    def _serve(self) -> None:
+        backlog: list[Pending] = []
+        while True:
+            if not backlog and not self._wait_for_calls(backlog):
+                return
+            stopping = not self._gather(backlog)
+            batch, backlog = backlog[: self._max_batch], backlog[self._max_batch :]
+            live = [item for item in batch if not item.future.cancelled()]
+            if live:
+                self._run(live)
+            if stopping and not backlog:
+                return
+
+    def _wait_for_calls(self, backlog: list[Pending]) -> bool:
+        """Block until calls arrive (added to ``backlog``); False when idle too long or told to stop."""
         try:
-            first = self._queue.get(timeout=self._idle_s)
+            group = self._queue.get(timeout=self._idle_s)
         except queue.Empty:
             with self._lock:
-                if self._queue.empty():
+                if self._queue.empty() and not self._inbox:
                     self._thread = None
-                    return None
-            return []
-        if first is None:
-            return None
-        batch = [first]
+                    return False
+            return True
+        if group is None:
+            return False
+        backlog.extend(group)
+        return True
+
+    def _gather(self, backlog: list[Pending]) -> bool:
+        """Add what is already queued; for a burst (several calls), linger up to ``wait_s`` for the rest.
+
+        Returns:
+            False when the queue was told to stop.
+        """
+        burst = len(backlog) > 1
         deadline = time.monotonic() + self._wait_s
-        while len(batch) < self._max_batch:
+        while len(backlog) < self._max_batch:
             try:
-                item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                if burst:
+                    group = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                else:
+                    group = self._queue.get_nowait()
             except queue.Empty:
-                break
-            if item is None:
-                self._queue.put(None)  # stop after this batch
-                break
-            batch.append(item)
-        return [item for item in batch if not item.future.cancelled()]
+                return True
+            if group is None:
+                return False
+            backlog.extend(group)
+            burst = True
+        return True
 
     def _run(self, items: list[Pending]) -> None:
         self._slots.acquire()

@@ -1,7 +1,7 @@
 """The local backend: in-process models, loaded once into one cache, served in batches off the event loop.
 
 Calls to the same model that arrive together go through it as one batch (`tools.backends.batching`): up to
-the runner's ``max_batch`` and the backend's ``max_batch_size``, waiting ``batch_wait_s`` for more to join.
+the runner's ``max_batch`` and the backend's ``max_batch_size``; a burst may linger ``batch_wait_s`` for more.
 A runner that takes one call at a time still gets a queue of its own, so a stuck model delays only itself.
 """
 
@@ -33,7 +33,7 @@ class LocalBackend:
         max_workers: how many batches may run at once (across models).
         max_models: how many loaded models to keep; the least recently used is dropped past that.
         max_batch_size: the most calls one batch takes (the runner's own limit applies too).
-        batch_wait_s: how long a batch's first call waits for more calls to the same model.
+        batch_wait_s: how long a burst of calls to one model lingers for more (0: not at all).
         memory_budget_mb: the most memory the kept models may take (0: no limit).
     """
 
@@ -44,7 +44,7 @@ class LocalBackend:
         max_workers: int = 8,
         max_models: int = 8,
         max_batch_size: int = 8,
-        batch_wait_s: float = 0.005,
+        batch_wait_s: float = 0.0,
         memory_budget_mb: float = 0,
     ) -> None:
         self._runners = dict(runners)
