@@ -80,6 +80,29 @@ def from_pretrained(cls: Any, card: ModelCard, options: LoadOptions) -> Any:
     return model.to(options.device).eval()
 
 
+def model_and_tokenizer(model_class: str, card: ModelCard, options: LoadOptions) -> Loaded:
+    """Load ``card``'s model with the transformers class named ``model_class``, and its tokenizer."""
+    import transformers
+
+    tokenizer = transformers.AutoTokenizer.from_pretrained(card.location)
+    model = from_pretrained(getattr(transformers, model_class), card, options)
+    return Loaded(model, tokenizer, tokenizer, options.device)
+
+
+def model_and_processor(model_class: str, card: ModelCard, options: LoadOptions) -> Loaded:
+    """Load ``card``'s model with the transformers class named ``model_class``, and its processor."""
+    import transformers
+
+    model = from_pretrained(getattr(transformers, model_class), card, options)
+    processor = transformers.AutoProcessor.from_pretrained(card.location)
+    return Loaded(model, processor, getattr(processor, "tokenizer", None), options.device)
+
+
+def read_image(loaded: Any, call: Call) -> Any:
+    """Read a call's ``image`` argument: the prepare step of image runners that batch."""
+    return call.workspace.load_image(call.args["image"])
+
+
 def pipeline_of(task: str, card: ModelCard, options: LoadOptions) -> Loaded:
     """Load ``card``'s model as a transformers ``pipeline`` for ``task``."""
     from transformers import pipeline

@@ -13,6 +13,7 @@ from tools.runners.hf_common import (
     from_pretrained,
     generation_kwargs,
     max_input_tokens,
+    model_and_tokenizer,
     to_model,
 )
 
@@ -32,11 +33,7 @@ def load_seq2seq(card: ModelCard, options: LoadOptions) -> Loaded:
     Returns:
         The model with its tokenizer.
     """
-    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(card.location)
-    model = from_pretrained(AutoModelForSeq2SeqLM, card, options)
-    return Loaded(model, tokenizer, tokenizer, options.device)
+    return model_and_tokenizer("AutoModelForSeq2SeqLM", card, options)
 
 
 def _seq2seq(loaded: Loaded, text: str, call: Call, max_new_tokens: int, **extra: Any) -> str:
@@ -106,11 +103,7 @@ def load_question_answering(card: ModelCard, options: LoadOptions) -> Loaded:
     Returns:
         The model with its tokenizer.
     """
-    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(card.location)
-    model = from_pretrained(AutoModelForQuestionAnswering, card, options)
-    return Loaded(model, tokenizer, tokenizer, options.device)
+    return model_and_tokenizer("AutoModelForQuestionAnswering", card, options)
 
 
 def run_question_answering(loaded: Loaded, call: Call) -> TaskOutput:
@@ -256,11 +249,7 @@ def load_sentence_similarity(card: ModelCard, options: LoadOptions) -> Loaded:
     Returns:
         The model with its tokenizer.
     """
-    from transformers import AutoModel, AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(card.location)
-    model = from_pretrained(AutoModel, card, options)
-    return Loaded(model, tokenizer, tokenizer, options.device)
+    return model_and_tokenizer("AutoModel", card, options)
 
 
 def run_sentence_similarity(loaded: Loaded, call: Call) -> TaskOutput:

@@ -12,7 +12,13 @@ from tools.artifacts import InputError
 from tools.models import ModelCard
 from tools.runners.base import BatchSteps, Call, LoadOptions, Runner, TaskOutput
 from tools.runners.drawing import scored
-from tools.runners.hf_common import Loaded, from_pretrained, max_input_tokens, pipeline_of, to_model
+from tools.runners.hf_common import (
+    Loaded,
+    max_input_tokens,
+    model_and_tokenizer,
+    pipeline_of,
+    to_model,
+)
 
 MASK_SPELLINGS = ("[MASK]", "<mask>")
 DEFAULT_HYPOTHESIS = "This example is {}."
@@ -64,11 +70,7 @@ def load_text_classification(card: ModelCard, options: LoadOptions) -> Loaded:
     Returns:
         The model with its tokenizer.
     """
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(card.location)
-    model = from_pretrained(AutoModelForSequenceClassification, card, options)
-    return Loaded(model, tokenizer, tokenizer, options.device)
+    return model_and_tokenizer("AutoModelForSequenceClassification", card, options)
 
 
 def _classify(loaded: Loaded, items: list[dict[str, Any]], options: dict[str, Any]) -> list[list[float]]:
@@ -203,11 +205,7 @@ def load_fill_mask(card: ModelCard, options: LoadOptions) -> Loaded:
     Returns:
         The model with its tokenizer.
     """
-    from transformers import AutoModelForMaskedLM, AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(card.location)
-    model = from_pretrained(AutoModelForMaskedLM, card, options)
-    return Loaded(model, tokenizer, tokenizer, options.device)
+    return model_and_tokenizer("AutoModelForMaskedLM", card, options)
 
 
 def _masked_text(loaded: Loaded, call: Call) -> str:

@@ -13,7 +13,9 @@ from tools.runners.hf_common import (
     decode,
     from_pretrained,
     generation_kwargs,
+    model_and_processor,
     pipeline_of,
+    read_image,
     to_model,
 )
 
@@ -56,9 +58,7 @@ def image_labels(loaded: Loaded, call: Call, predictions: Any) -> TaskOutput:
     return TaskOutput(text=scored(ranked), data={"labels": labels})
 
 
-IMAGE_CLASSIFICATION = BatchSteps(
-    lambda loaded, call: call.workspace.load_image(call.args["image"]), classify_images, image_labels
-)
+IMAGE_CLASSIFICATION = BatchSteps(read_image, classify_images, image_labels)
 """Image classification in batches: read each image, classify them together, render each one's labels."""
 
 
@@ -170,11 +170,7 @@ def load_visual_question_answering(card: ModelCard, options: LoadOptions) -> Loa
     Returns:
         The model with its processor.
     """
-    from transformers import AutoModelForVisualQuestionAnswering, AutoProcessor
-
-    model = from_pretrained(AutoModelForVisualQuestionAnswering, card, options)
-    processor = AutoProcessor.from_pretrained(card.location)
-    return Loaded(model, processor, getattr(processor, "tokenizer", None), options.device)
+    return model_and_processor("AutoModelForVisualQuestionAnswering", card, options)
 
 
 def run_visual_question_answering(loaded: Loaded, call: Call) -> TaskOutput:

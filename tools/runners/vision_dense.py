@@ -15,7 +15,7 @@ import numpy as np
 
 from tools.models import ModelCard
 from tools.runners.base import BatchSteps, Call, LoadOptions, Runner, TaskOutput
-from tools.runners.hf_common import Loaded, pipeline_of
+from tools.runners.hf_common import Loaded, pipeline_of, read_image
 from tools.runners.masks import add_legend, mask_image, overlay_masks, render_depth
 
 logger = logging.getLogger(__name__)
@@ -58,22 +58,6 @@ def load_image_segmentation(card: ModelCard, options: LoadOptions) -> Loaded:
         The loaded pipeline.
     """
     return pipeline_of("image-segmentation", card, options)
-
-
-def read_image(loaded: Loaded, call: Call) -> Any:
-    """Read a call's ``image`` argument (the prepare step of both dense runners).
-
-    Args:
-        loaded: the pipeline (unused).
-        call: args ``image``.
-
-    Returns:
-        The RGB PIL image.
-
-    Raises:
-        InputError: when the image is missing or unreadable.
-    """
-    return call.workspace.load_image(call.args["image"])
 
 
 def segment_images(

@@ -15,7 +15,7 @@ from tools.artifacts import InputError
 from tools.models import ModelCard
 from tools.runners.base import BatchSteps, Call, LoadOptions, Runner, TaskOutput
 from tools.runners.drawing import scored
-from tools.runners.hf_common import Loaded, from_pretrained, pipeline_of, to_model
+from tools.runners.hf_common import Loaded, model_and_processor, pipeline_of, to_model
 from tools.runners.packaged.rapidocr import OcrWord, load_ocr, read_lines, words_of
 
 logger = logging.getLogger(__name__)
@@ -68,11 +68,7 @@ def load_zero_shot_image_classification(card: ModelCard, options: LoadOptions) -
     Returns:
         The model and its processor.
     """
-    from transformers import AutoModelForZeroShotImageClassification, AutoProcessor
-
-    model = from_pretrained(AutoModelForZeroShotImageClassification, card, options)
-    processor = AutoProcessor.from_pretrained(card.location)
-    return Loaded(model, processor, getattr(processor, "tokenizer", None), options.device)
+    return model_and_processor("AutoModelForZeroShotImageClassification", card, options)
 
 
 def prepare_zero_shot(loaded: Loaded, call: Call) -> ZeroShotItem:
