@@ -14,10 +14,17 @@ from langchain_core.messages import ToolCall
 from graph.services import Resources
 from graph.state import Attempt, Outputs, Task
 from tools.artifacts import InputError, Workspace
+from tools.backends.local import RunnerNotFoundError
+from tools.backends.router import NotRunnableError
+from tools.packaged import PackageMissingError
 from tools.registry import TASKS
-from tools.task_tool import TaskTool, make_tool
+from tools.runners.base import ModelUnavailableError
+from tools.task_tool import NoModelError, TaskTool, make_tool
 
 logger = logging.getLogger(__name__)
+
+EXPLAINED = (ModelUnavailableError, PackageMissingError, NoModelError, NotRunnableError, RunnerNotFoundError)
+"""Failures whose message is the whole story (which model, why, what to do): logged without a traceback."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,9 @@ async def call_tool(
         return failed(f"timed out after {timeout_s:g}s")
     except InputError as bad_input:
         return failed(str(bad_input), final=True)
+    except EXPLAINED as failure:  # its message says what and why: no traceback, no type name
+        logger.warning("task %s failed on %s: %s", task["id"], model_id, failure)
+        return failed(str(failure))
     except Exception as failure:  # noqa: BLE001 - tools never raise into the graph
         logger.warning("task %s failed on %s: %s", task["id"], model_id, failure, exc_info=True)
         return failed(f"{type(failure).__name__}: {failure}")

@@ -153,3 +153,18 @@ async def test_backend_loads_a_model_once_for_concurrent_calls(tmp_path):
             ModelCard(id="z", task="summarization", runner="nope"), Call({}, Workspace(tmp_path), "s")
         )
     backend.close()
+
+
+def test_an_argument_name_means_one_modality_in_every_task_type():
+    """The plan schema merges argument names across task types: each name must keep one modality."""
+    from graph.plan_schema import args_schema
+    from tools.registry import TASKS
+
+    modalities: dict[str, set[str]] = {}
+    for spec in TASKS.values():
+        for name, modality in spec.args.items():
+            modalities.setdefault(name, set()).add(modality.value)
+    assert all(len(found) == 1 for found in modalities.values()), modalities
+    fields = args_schema(TASKS).model_fields
+    assert "file path" in str(fields["table"].description) and "file path" not in str(fields["labels"].description)
+    assert len(TASKS) == 45 and all(spec.default_runner for spec in TASKS.values())

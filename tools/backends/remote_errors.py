@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from tools.runners.base import ModelUnavailableError
 
-class RemoteError(RuntimeError):
+
+class RemoteError(ModelUnavailableError):
     """A remote model call failed; the message names the model, the provider or endpoint, and the cause."""
 
 

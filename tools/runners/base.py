@@ -10,6 +10,10 @@ from tools.artifacts import Workspace
 from tools.models import ModelCard
 
 
+class ModelUnavailableError(RuntimeError):
+    """A model cannot be loaded, fetched or reached; the message names it, says why and what to do."""
+
+
 @dataclass(frozen=True)
 class LoadOptions:
     """Where and how a local model is placed.
