@@ -93,8 +93,13 @@ def pull(model_id: str, context: Context, echo: Printer = print) -> int:
     resources.close()
     if not known:
         echo(f"note: {model_id} is not in the catalog; it is downloaded, but no task will choose it")
+    # Annotator repos hold many weights; a card naming its file fetches only that one.
+    files = [str(card.options["weights_file"]) for card in known if card.options.get("weights_file")]
+    patterns = files if files and len(files) == len(known) else None
     try:
-        folder = snapshot_download(model_id, token=os.environ.get("HF_TOKEN") or None)
+        folder = snapshot_download(
+            model_id, token=os.environ.get("HF_TOKEN") or None, allow_patterns=patterns
+        )
     except OfflineModeIsEnabled:
         echo("hugginggpt: HF_HUB_OFFLINE is set: unset it to download")
         return EXIT_FAILED

@@ -166,5 +166,7 @@ def test_an_argument_name_means_one_modality_in_every_task_type():
             modalities.setdefault(name, set()).add(modality.value)
     assert all(len(found) == 1 for found in modalities.values()), modalities
     fields = args_schema(TASKS).model_fields
-    assert "file path" in str(fields["table"].description) and "file path" not in str(fields["labels"].description)
+    assert "file path" in str(fields["table"].description) and "file path" not in str(
+        fields["labels"].description
+    )
     assert len(TASKS) == 45 and all(spec.default_runner for spec in TASKS.values())

@@ -72,7 +72,7 @@ def test_every_registered_task_has_its_default_runner() -> None:
 
 def test_tiny_catalog_loads(tiny_catalog: Path) -> None:  # noqa: F811
     catalog = Catalog.from_files([tiny_catalog])
-    packaged_or_none = {"canny-control", "scribble-control", "openpose-control", "mlsd-control"}
+    packaged_or_none = {"canny-control", "scribble-control", "openpose-control"}
     assert {card.task for card in catalog.cards} == set(TASKS) - packaged_or_none
     assert all(catalog.is_available(card) and card.source == "path" for card in catalog.cards)
     assert [card.id for card in catalog.candidates("image-to-text", 2)][0] == "tiny/blip-image-to-text"

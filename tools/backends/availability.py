@@ -27,16 +27,20 @@ def local_availability(card: ModelCard, hub_online: bool) -> Where | None:
         return "local" if card.path and Path(card.path).is_dir() else None
     if card.source == "package":
         return "packaged" if card.package and importlib.util.find_spec(card.package) is not None else None
-    if in_hf_cache(card.id):
+    if in_hf_cache(card.id, card.options.get("weights_file")):
         return "cached"
     return "downloadable" if hub_online else None
 
 
-def in_hf_cache(model_id: str) -> bool:
-    """Tell whether the HF cache holds a model's config (transformers) or pipeline index (diffusers)."""
+def in_hf_cache(model_id: str, weights_file: str | None = None) -> bool:
+    """Tell whether the HF cache holds a model.
+
+    That is its ``weights_file`` when the card names one (annotator repos hold bare weights), else its config
+    (transformers) or pipeline index (diffusers).
+    """
     from huggingface_hub import try_to_load_from_cache
 
-    for filename in ("config.json", "model_index.json"):
+    for filename in [str(weights_file)] if weights_file else ("config.json", "model_index.json"):
         if isinstance(try_to_load_from_cache(model_id, filename), str):
             return True
     return False

@@ -26,6 +26,7 @@ FAMILIES = (
     "controlnet",
     "annotators",
     "hed",
+    "mlsd",
     "packaged",
 )
 """The modules of `tools.runners` whose ``RUNNERS`` are built in (``packaged`` gathers its libraries')."""

@@ -1,7 +1,8 @@
 """ControlNet annotators: ``<kind>-control`` turns an image into the condition image a ControlNet follows.
 
 Canny and scribble are OpenCV algorithms (no weights); depth, normal and seg come from a transformers depth
-or segmentation model (HED is in ``tools.runners.hed``); M-LSD needs a network that nothing installed ships.
+or segmentation model. HED and M-LSD run ControlNet's own annotator networks (``tools.runners.hed``,
+``tools.runners.mlsd``), whose weights files come from ``lllyasviel/Annotators``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from tools.models import ModelCard
-from tools.runners.base import BatchSteps, Call, LoadOptions, Runner, TaskOutput
+from tools.runners.base import BatchSteps, Call, LoadOptions, ModelUnavailableError, Runner, TaskOutput
 from tools.runners.hf_common import Loaded, pipeline_of
 
 logger = logging.getLogger(__name__)
@@ -32,8 +33,8 @@ ADE20K_PALETTE_HEX = (
 """The 150 ADE20K class colours (mmsegmentation's palette, the seg ControlNet's training colours), as hex."""
 
 
-class NoOfflineModelError(RuntimeError):
-    """The task needs model weights that no installed package ships and no loader here reads."""
+class NoOfflineModelError(ModelUnavailableError):
+    """The task needs model weights that no installed package ships and that are not on this machine."""
 
 
 def ade20k_colour(class_id: int) -> tuple[int, int, int]:
@@ -245,24 +246,6 @@ def finish_seg(loaded: Loaded, call: Call, segments: list[dict[str, Any]]) -> Ta
     return _save(call, canvas, text, {"segments": found})
 
 
-# ---------------------------------------------------------------- mlsd (no offline weights)
-
-
-def _unavailable(kind: str, weights: str) -> Any:
-    def load(card: ModelCard, options: LoadOptions) -> Any:
-        raise NoOfflineModelError(
-            f"no model available offline for {kind}-control: it needs the {weights} annotator network "
-            "(lllyasviel/Annotators on the Hugging Face Hub), which no installed package ships and this "
-            "build does not load; use canny-control or scribble-control instead"
-        )
-
-    return load
-
-
-def _never(model: Any, call: Call) -> TaskOutput:
-    raise NoOfflineModelError("this annotator has no model")
-
-
 _DEPTH_SHARED = "transformers/depth-annotator"
 
 RUNNERS: tuple[Runner, ...] = (
@@ -282,8 +265,5 @@ RUNNERS: tuple[Runner, ...] = (
     ),
     Runner.batched(
         "transformers/seg-control", load_segmentation, BatchSteps(_prepare_image, _infer_segments, finish_seg)
-    ),
-    Runner.per_call(
-        "transformers/mlsd-control", _unavailable("mlsd", "M-LSD (mlsd_large_512_fp32.pth)"), _never
     ),
 )

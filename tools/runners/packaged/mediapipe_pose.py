@@ -73,14 +73,15 @@ class Solution:
 def import_mediapipe() -> Any:
     """Import mediapipe 0.10.21 under protobuf 6 (which langgraph-api needs).
 
-    mediapipe's solutions call ``SymbolDatabase.GetPrototype``, which protobuf 5 removed; the same class
-    comes from ``message_factory.GetMessageClass``, so the method is put back when it is missing.
+    mediapipe calls ``GetPrototype`` on protobuf's symbol database and message factory, which protobuf 5
+    removed; the same class comes from ``message_factory.GetMessageClass``, so the method is put back where it
+    is missing.
     """
     from google.protobuf import message_factory, symbol_database
 
-    database = symbol_database.SymbolDatabase
-    if not hasattr(database, "GetPrototype"):
-        database.GetPrototype = lambda self, descriptor: message_factory.GetMessageClass(descriptor)
+    for owner in (symbol_database.SymbolDatabase, message_factory.MessageFactory):
+        if not hasattr(owner, "GetPrototype"):
+            owner.GetPrototype = lambda self, descriptor: message_factory.GetMessageClass(descriptor)
     return require("mediapipe")
 
 
