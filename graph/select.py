@@ -41,7 +41,7 @@ def no_model_message(task: str, resources: Resources) -> str:
     """Return the result text for a task with no usable model: what is missing, and how to get one."""
     backends = resources.backend
     where = "offline " if backends.mode == "local" and not resources.catalog.hub_online else ""
-    known = resources.catalog.candidates(task, 3, available_only=False)
+    known = resources.catalog.candidates(task, 3)
     if not known:
         return f"no model available {where}for {task}: the catalog lists none"
     names = ", ".join(card.id for card in known)

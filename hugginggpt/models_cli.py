@@ -24,7 +24,7 @@ def model_rows(resources: Resources, task: str | None = None) -> list[dict[str, 
     """
     rows: list[dict[str, Any]] = []
     for name in [task] if task else list(TASKS):
-        cards = resources.catalog.candidates(name, 10**6, available_only=False)
+        cards = resources.catalog.candidates(name, 10**6)
         if not cards:
             rows.append(
                 {"task": name, "model": None, "downloads": 0, "where": "missing", "get": "no catalog card"}

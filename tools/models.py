@@ -1,4 +1,4 @@
-"""The model catalog: cards from `configs/`, availability to the local backend, ranking by downloads."""
+"""The model catalog: cards from `configs/`, ranked by downloads (availability is the backends' to say)."""
 
 from __future__ import annotations
 
@@ -100,35 +100,12 @@ class Catalog:
                 cards.append(card)
         return cls(tuple(cards), hub_online)
 
-    def is_available(self, card: ModelCard) -> bool:
-        """Tell whether the local backend can load ``card`` on this machine now.
+    def candidates(self, task: str, top_k: int) -> list[ModelCard]:
+        """Return the top-k cards for ``task``, most downloaded first, whether or not they can run here.
 
-        Args:
-            card: the model.
-
-        Returns:
-            True for an existing folder, an installed package, a hub model in the HF cache, or any hub
-            model while the hub is online.
+        Which of them can run now is the backends' to say (`tools.backends.router.Backends.candidates`).
         """
-        from tools.backends.availability import local_availability
-
-        return local_availability(card, self.hub_online) is not None
-
-    def candidates(self, task: str, top_k: int, available_only: bool = True) -> list[ModelCard]:
-        """Return the top-k cards for ``task``, most downloaded first.
-
-        Args:
-            task: the task type.
-            top_k: how many to keep.
-            available_only: drop cards the local backend cannot load.
-
-        Returns:
-            The ranked candidates (possibly empty).
-        """
-        pool = [card for card in self.cards if card.task == task]
-        if available_only:
-            pool = [card for card in pool if self.is_available(card)]
-        return rank(pool)[:top_k]
+        return rank([card for card in self.cards if card.task == task])[:top_k]
 
     def get(self, model_id: str, task: str | None = None) -> ModelCard | None:
         """Return the card with this id (and task, when given), or None."""

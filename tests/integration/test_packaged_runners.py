@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tools.artifacts import Workspace
+from tools.backends.availability import local_availability
 from tools.backends.local import LocalBackend
 from tools.models import Catalog, ModelCard
 from tools.packaged import PackageMissingError
@@ -81,7 +82,7 @@ def test_catalog_cards_use_packaged_runners(catalog: Catalog) -> None:
     for card in catalog.cards:
         assert card.source == "package" and card.package
         installed = importlib.util.find_spec(card.package) is not None
-        assert catalog.is_available(card) is installed
+        assert (local_availability(card, hub_online=False) == "packaged") is installed
 
 
 def test_missing_package_names_the_extra() -> None:

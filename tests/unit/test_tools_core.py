@@ -7,8 +7,10 @@ from PIL import Image
 from graph.context import ConfigError, load_context
 from tools.artifacts import InputError, Workspace, decode_wav, encode_wav
 from tools.backends.local import LocalBackend, RunnerNotFoundError
+from tools.backends.router import Backends
 from tools.models import Catalog, CatalogError, ModelCard
 from tools.registry import Modality, get_task, modality_of_literal
+from tools.runners import default_runners
 from tools.runners.base import Call, Runner, TaskOutput
 
 
@@ -91,11 +93,18 @@ def test_catalog_ranks_by_downloads_and_filters_availability(tmp_path):
         "- {id: e, task: summarization, downloads: 999}\n"
     )
     catalog = Catalog.from_files([tmp_path / "catalog.yaml"])
-    assert [card.id for card in catalog.candidates("summarization", 5)] == ["c", "a"]
-    assert [card.id for card in catalog.candidates("summarization", 1)] == ["c"]
+    assert [card.id for card in catalog.candidates("summarization", 5)] == ["e", "d", "b", "c", "a"]
+    backends = Backends(catalog, LocalBackend(default_runners()))
+    assert [card.id for card in backends.candidates("summarization", 5)] == ["c", "a"]
+    assert [card.id for card in backends.candidates("summarization", 1)] == ["c"]
     assert catalog.get("a").location == str(folder)
-    online = Catalog(catalog.cards, hub_online=True)
+    online = Backends(Catalog(catalog.cards, hub_online=True), LocalBackend(default_runners()))
     assert [card.id for card in online.candidates("summarization", 5)] == ["e", "c", "a"]
+    assert [online.where(card) for card in online.candidates("summarization", 5)] == [
+        "downloadable",
+        "packaged",
+        "local",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from tools.artifacts import InputError, Workspace, encode_wav
+from tools.backends.availability import local_availability
 from tools.models import Catalog, ModelCard
 from tools.registry import TASKS
 from tools.runners import default_runners
@@ -74,7 +75,7 @@ def test_tiny_catalog_loads(tiny_catalog: Path) -> None:  # noqa: F811
     catalog = Catalog.from_files([tiny_catalog])
     packaged_or_none = {"canny-control", "scribble-control", "openpose-control"}
     assert {card.task for card in catalog.cards} == set(TASKS) - packaged_or_none
-    assert all(catalog.is_available(card) and card.source == "path" for card in catalog.cards)
+    assert all(local_availability(card, hub_online=False) == "local" for card in catalog.cards)
     assert [card.id for card in catalog.candidates("image-to-text", 2)][0] == "tiny/blip-image-to-text"
 
 
