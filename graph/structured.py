@@ -10,7 +10,7 @@ from typing import Any, Generic, TypeVar
 
 from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel, ValidationError
 
 logger = logging.getLogger(__name__)
@@ -37,9 +37,11 @@ async def ask(
     """Call the LLM once for a ``schema`` object.
 
     Providers with structured output (OpenAI json_schema, the embedded grammar) use it; for the others the
-    reply's text is searched for JSON and validated. A reply that does not fit the schema comes back as an
-    error in the reply, never raised, so the caller can feed it to a bounded repair loop; a failed call
-    (network, authentication) raises.
+    reply's text is searched for JSON and validated. A server that rejects ``json_schema`` (llama.cpp's
+    answers HTTP 500) is asked with ``json_object`` and the schema in the prompt, then with plain text; what
+    worked is remembered in ``cache``, so later calls to that controller start there. A reply that does not
+    fit the schema comes back as an error in the reply, never raised, so the caller can feed it to a bounded
+    repair loop; a failed call (network, authentication) raises.
 
     Args:
         llm: the controller.
@@ -53,7 +55,62 @@ async def ask(
     Returns:
         The reply.
     """
-    structured = _structured_runnable(llm, json_schema or schema, None if json_schema else cache)
+    if json_schema is not None:
+        return await _ask_in(STRICT, llm, schema, messages, json_schema, None)
+    store = cache if cache is not None else {}
+    first = FORMATS.index(store.get(_FORMAT_KEY, STRICT))
+    for response_format in FORMATS[first:]:
+        try:
+            return await _ask_in(response_format, llm, schema, messages, None, store)
+        except Exception as error:
+            if response_format == TEXT or not rejects_response_format(error):
+                raise
+            following = FORMATS[FORMATS.index(response_format) + 1]
+            logger.warning(
+                "the controller rejects response_format %s (%s): using %s from now on",
+                response_format,
+                _first_line(error),
+                following,
+            )
+            store[_FORMAT_KEY] = following
+    raise AssertionError("unreachable: the text format never falls back")
+
+
+STRICT, JSON_OBJECT, TEXT = "json_schema", "json_object", "text"
+FORMATS = (STRICT, JSON_OBJECT, TEXT)
+"""How the controller is asked for JSON, strictest first: a server that rejects one gets the next."""
+_FORMAT_KEY = "__response_format__"
+
+
+def rejects_response_format(error: Exception) -> bool:
+    """Tell whether a failed call was the server refusing the requested ``response_format``.
+
+    llama-cpp-python's server answers HTTP 500 "Input should be 'text' or 'json_object'" to ``json_schema``;
+    servers without JSON modes answer 400 naming ``response_format``.
+    """
+    status = getattr(error, "status_code", None)
+    text = str(error).lower()
+    return (
+        isinstance(status, int)
+        and 400 <= status < 600
+        and any(word in text for word in ("response_format", "json_schema", "json_object"))
+    )
+
+
+async def _ask_in(
+    response_format: str,
+    llm: BaseChatModel,
+    schema: type[Schema],
+    messages: Sequence[BaseMessage],
+    json_schema: dict[str, Any] | None,
+    cache: dict[Any, Any] | None,
+) -> Reply[Schema]:
+    if response_format != STRICT:
+        messages = [*messages, HumanMessage(schema_instruction(schema))]  # the schema travels in the prompt
+    method = "json_mode" if response_format == JSON_OBJECT else None
+    structured = None
+    if response_format != TEXT:
+        structured = _structured_runnable(llm, json_schema or schema, cache, method)
     if structured is not None:
         try:
             out = await structured.ainvoke(list(messages))
@@ -75,6 +132,12 @@ async def ask(
     return parse_reply(schema, _text_of(message))
 
 
+def schema_instruction(schema: type[BaseModel]) -> str:
+    """Return the prompt line that asks for JSON of ``schema`` when the server cannot enforce it."""
+    shape = json.dumps(schema.model_json_schema(), separators=(",", ":"))
+    return f"Reply with one JSON object and nothing else. It must match this JSON schema: {shape}"
+
+
 # Raised by provider clients that parse the reply themselves (the OpenAI SDK's ``parse``): the call worked,
 # the reply did not fit. Matched by name so that no provider SDK is imported here.
 _REPLY_PROBLEMS = frozenset({"LengthFinishReasonError", "ContentFilterFinishReasonError"})
@@ -91,16 +154,21 @@ def _first_line(error: Exception) -> str:
 
 
 def _structured_runnable(
-    llm: BaseChatModel, schema: type[BaseModel] | dict[str, Any], cache: dict[Any, Any] | None
+    llm: BaseChatModel,
+    schema: type[BaseModel] | dict[str, Any],
+    cache: dict[Any, Any] | None,
+    method: str | None = None,
 ) -> Any:
-    if cache is not None and schema in cache:
-        return cache[schema]
+    key = (schema, method) if method else schema
+    if cache is not None and key in cache:
+        return cache[key]
     try:
-        runnable = llm.with_structured_output(schema, include_raw=True)
-    except NotImplementedError:
+        extra = {"method": method} if method else {}
+        runnable = llm.with_structured_output(schema, include_raw=True, **extra)
+    except (NotImplementedError, TypeError, ValueError):  # no such structured output for this model
         runnable = None
     if cache is not None:
-        cache[schema] = runnable
+        cache[key] = runnable
     return runnable
 
 

@@ -68,9 +68,16 @@ class ScriptedOpenAIServer:
     Use it as a context manager (or ``start``/``stop``); ``url`` is the ``base_url`` for an OpenAI client.
     """
 
-    def __init__(self, replies: tuple[Reply, ...] = (), default: Reply | None = None) -> None:
+    def __init__(
+        self,
+        replies: tuple[Reply, ...] = (),
+        default: Reply | None = None,
+        rejects: frozenset[str] = frozenset(),
+    ) -> None:
         self.replies: deque[Reply] = deque(replies)
         self.default = default
+        self.rejects = rejects
+        """``response_format`` types refused: ``json_schema`` as llama-cpp-python's server does (HTTP 500)."""
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -216,6 +223,19 @@ def _pieces(text: str) -> list[str]:
     return [word + " " for word in words[:-1]] + [words[-1]] if text else []
 
 
+def refusal(response_format: str) -> tuple[int, dict[str, Any]]:
+    """Return the status and body with which a server refuses ``response_format`` (as real ones word it)."""
+    if response_format == "json_schema":  # llama-cpp-python's server: a pydantic error, HTTP 500
+        message = (
+            "1 validation error for CreateChatCompletionRequest\nresponse_format.type\n"
+            "  Input should be 'text' or 'json_object' [type=literal_error, input_value='json_schema']"
+        )
+        return 500, {"error": {"message": message, "type": "internal_server_error"}}
+    return 400, {
+        "error": {"message": f"response_format {response_format!r} is not supported", "type": "invalid"}
+    }
+
+
 def _handler_for(server: ScriptedOpenAIServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 (the name http.server dispatches to)
@@ -223,6 +243,11 @@ def _handler_for(server: ScriptedOpenAIServer) -> type[BaseHTTPRequestHandler]:
             body = json.loads(self.rfile.read(length) or b"{}")
             if not self.path.rstrip("/").endswith("/chat/completions"):
                 self._json(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
+                return
+            refused = (body.get("response_format") or {}).get("type")
+            if refused in server.rejects:
+                server.requests.append(RecordedRequest(self.path, dict(self.headers), body))
+                self._json(*refusal(refused))
                 return
             reply = server.record(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
             if reply is None:

@@ -327,3 +327,43 @@ def test_embedded_stream_stopped_early_frees_the_model(smollm2) -> None:
     for _chunk in smollm2.stream("Count from one to fifty.", max_tokens=64):
         break
     assert smollm2.invoke("Say yes.", max_tokens=4).content
+
+
+class Pick(BaseModel):
+    label: str
+    score: float
+
+
+@pytest.mark.parametrize(
+    ("rejects", "formats"),
+    [
+        (frozenset({"json_schema"}), ["json_schema", "json_object"]),  # llama-cpp-python's server
+        (frozenset({"json_schema", "json_object"}), ["json_schema", "json_object", None]),  # plain text only
+    ],
+)
+async def test_a_server_that_rejects_json_schema_still_gets_valid_replies(rejects, formats) -> None:
+    from graph.structured import ask
+
+    with ScriptedOpenAIServer(default={"label": "cat", "score": 0.9}, rejects=rejects) as server:
+        llm = _chat(server)
+        cache: dict = {}
+        first = await ask(llm, Pick, [HumanMessage("What is it?")], cache=cache)
+        assert first.parsed == Pick(label="cat", score=0.9)
+        sent = [(body.get("response_format") or {}).get("type") for body in server.bodies]
+        assert sent == formats
+        if formats[-1] != "json_schema":  # the schema travels in the prompt when the server cannot enforce it
+            assert '"label"' in server.bodies[-1]["messages"][-1]["content"]
+        await ask(llm, Pick, [HumanMessage("And this one?")], cache=cache)
+        assert (server.bodies[-1].get("response_format") or {}).get("type") == formats[-1]  # remembered
+        assert len(server.bodies) == len(formats) + 1
+
+
+async def test_planning_through_a_llama_cpp_style_server_that_rejects_json_schema() -> None:
+    from graph.context import Context
+    from graph.plan import make_plan
+
+    plan = {"tasks": [{"id": 0, "task": "summarization", "dep": [-1], "args": {"text": "a long text"}}]}
+    with ScriptedOpenAIServer(default=plan, rejects=frozenset({"json_schema"})) as server:
+        tasks, attempts, error = await make_plan("Summarize: a long text", [], _chat(server), Context(), {})
+    assert error is None and attempts == 1
+    assert [task["task"] for task in tasks] == ["summarization"]
