@@ -13,6 +13,7 @@ from typing import Any
 
 from graph.context import ConfigError, load_context
 from hugginggpt.console import EXIT_OK, EXIT_USAGE, chat, run_once
+from hugginggpt.eval.cli import add_eval_parser, run_eval
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     refresh = models_commands.add_parser("refresh", help="rebuild the hub catalog from the Hub's top models")
     refresh.add_argument("--top", type=int, default=5, help="models per task type (default 5)")
     refresh.add_argument("--out", type=Path, help="file to write (default: the first configured catalog)")
+    add_eval_parser(commands)
     examples = commands.add_parser("examples", help="write real example inputs (photos, speech)")
     examples.add_argument("folder", nargs="?", default="examples", type=Path)
     return parser
@@ -89,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(args, context)
         if args.command == "models":
             return _models(args, context)
+        if args.command == "eval":
+            return run_eval(args, context)
         if args.command == "chat":
             return asyncio.run(chat(context, args.thread))
         plan = read_plan(args.plan) if args.plan else None

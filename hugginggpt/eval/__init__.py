@@ -1,0 +1,1 @@
+"""Evaluation harnesses: `hugginggpt eval plan` scores the planner on TaskBench's Hugging Face domain."""
