@@ -21,6 +21,7 @@ from graph.embedded import EmbeddedChatModel
 from graph.grammar import named_files, request_plan_schema, with_dependencies
 from graph.plan_schema import MAX_TASKS, plan_tasks, registry_plan_schema
 from graph.prompts import demos, describe_tasks, render
+from graph.referents import link_referents
 from graph.retrieval import nearest
 from graph.services import Services
 from graph.state import State, Task
@@ -199,8 +200,8 @@ async def make_plan(
         if reply.parsed is not None:
             try:
                 proposed = plan_tasks(reply.parsed)
-                if tight is not None:
-                    proposed = with_dependencies(proposed)
+                if tight is not None:  # a small model: link invented text to the output the request names
+                    proposed = with_dependencies(link_referents(request, proposed, registry))
                 tasks = validate_plan(proposed, registry)
             except PlanValidationError as error:
                 errors = error.errors

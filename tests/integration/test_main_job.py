@@ -27,6 +27,15 @@ def test_main_command_runs_offline_and_prints_plan_models_results_and_answer(tmp
     assert status == 0, out
     plan = re.search(r"\[plan\] (\d+) task\(s\), \d+ planning call", out)
     assert plan and int(plan.group(1)) >= 1, out
+    # the task types a person expects, and the voice reads the transcript, not a sentence of its own
+    steps = dict(re.findall(r"^  (\d+)\. (\S+) ", out, flags=re.MULTILINE))
+    assert sorted(steps.values()) == [
+        "automatic-speech-recognition",
+        "image-classification",
+        "text-to-speech",
+    ]
+    asr = next(step for step, task in steps.items() if task == "automatic-speech-recognition")
+    assert re.search(rf'text-to-speech {{"text": "<GENERATED>-{asr}"}}', out), out
     assert re.search(r"\[select\] task 0 \S+ -> \S+", out), out  # a model chosen for each task
     assert re.search(r"\[execute\] task \d+ \S+ done in", out), out  # real results
     assert "[time] plan" in out and "respond" in out
