@@ -1,4 +1,7 @@
-"""The ``hugginggpt eval plan`` command: score the planner (and a no-LLM baseline) on TaskBench data."""
+"""The ``hugginggpt eval`` commands on TaskBench data: ``plan`` and ``execute``.
+
+``plan`` scores the planner (and a no-LLM baseline); ``execute`` runs the gold plans on the configured models.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ BASELINES = ("nearest",)
 
 
 def add_eval_parser(commands: Any) -> argparse.ArgumentParser:
-    """Add ``eval plan`` to the ``hugginggpt`` subcommands.
+    """Add ``eval plan`` and ``eval execute`` to the ``hugginggpt`` subcommands.
 
     Args:
         commands: the object ``ArgumentParser.add_subparsers`` returned.
@@ -52,7 +55,24 @@ def add_eval_parser(commands: Any) -> argparse.ArgumentParser:
     plan.add_argument(
         "--skip-planner", action="store_true", help="score only the baseline (no controller is loaded)"
     )
+    add_execute_parser(kinds)
     return evaluate
+
+
+def add_execute_parser(kinds: Any) -> argparse.ArgumentParser:
+    """Add ``eval execute``: run the gold plans on the configured models, and say what ran end to end."""
+    execute = kinds.add_parser(
+        "execute", help="run TaskBench's gold plans on the configured models (stand-in input files)"
+    )
+    execute.add_argument("--data", type=Path, required=True, help="TaskBench JSONL (task_nodes, instruction)")
+    execute.add_argument("--limit", type=int, help="run only the first N requests")
+    execute.add_argument("--out", type=Path, help="write one result a line here (JSONL)")
+    execute.add_argument(
+        "--use-controller",
+        action="store_true",
+        help="let the configured controller choose models and answer (default: none; most downloaded)",
+    )
+    return execute
 
 
 def run_eval(args: argparse.Namespace, context: Context) -> int:
@@ -66,6 +86,8 @@ def run_eval(args: argparse.Namespace, context: Context) -> int:
     Returns:
         0 when done, 2 for a bad data file, option or setting (the reason goes to stderr).
     """
+    if getattr(args, "eval_command", "plan") == "execute":
+        return run_execute(args, context)
     try:
         if getattr(args, "skip_planner", False) and not args.baseline:
             raise InputError("--skip-planner needs --baseline")
@@ -83,6 +105,39 @@ def run_eval(args: argparse.Namespace, context: Context) -> int:
         sys.stderr.write(f"hugginggpt eval: {error}\n")
         return EXIT_USAGE
     return EXIT_OK
+
+
+def run_execute(args: argparse.Namespace, context: Context) -> int:
+    """Run ``eval execute``: each request's gold plan through the graph; print the table and the causes.
+
+    Args:
+        args: the parsed ``eval execute`` arguments (``data``, ``limit``, ``out``, ``use_controller``).
+        context: the settings (catalogs, backends, limits).
+
+    Returns:
+        0 when done (whatever the plans gave), 2 for a bad data file, option or setting.
+    """
+    from hugginggpt.eval.execute import execute_file
+    from hugginggpt.eval.execute_report import outcome_json, render_summary
+
+    try:
+        if args.limit is not None and args.limit < 1:
+            raise InputError("--limit must be at least 1")
+        outcomes = execute_file(args.data, context, args.limit, args.use_controller, progress=_show_executed)
+    except (InputError, ConfigError) as error:
+        sys.stderr.write(f"hugginggpt eval: {error}\n")
+        return EXIT_USAGE
+    if args.out is not None:
+        write_jsonl(args.out, (outcome_json(outcome) for outcome in outcomes))
+    chooser = context.controller if args.use_controller else "no controller (most downloaded model)"
+    title = f"gold plans of {len(outcomes)} TaskBench requests on {', '.join(context.catalogs)}; {chooser}"
+    sys.stdout.write(render_summary(title, outcomes))
+    return EXIT_OK
+
+
+def _show_executed(done: int, total: int) -> None:
+    sys.stderr.write(f"\rexecuted {done}/{total}" + ("\n" if done == total else ""))
+    sys.stderr.flush()
 
 
 def _baseline_path(out: Path | None, planner: bool) -> Path | None:
