@@ -37,7 +37,7 @@ def load_chat_model(spec: str, **overrides: Any) -> BaseChatModel:
 
     Providers: ``openai/<model>`` (``base_url`` override or ``OPENAI_BASE_URL`` for compatible servers),
     ``azure/<deployment>``, ``huggingface/<repo_id>`` (Inference Providers) and ``local/<name>``
-    (``local/smollm2`` or ``local/<path>.gguf``, run in-process by llama.cpp).
+    (``local/smollm2``, ``local/qwen2.5-coder-1.5b`` or ``local/<path>.gguf``, run in-process by llama.cpp).
 
     Args:
         spec: e.g. ``openai/gpt-4o-mini`` or ``local/smollm2``.
@@ -116,13 +116,19 @@ def _local(name: str, overrides: dict[str, Any]) -> BaseChatModel:
 
 
 def _gguf_path(name: str) -> Path:
-    """Resolve ``smollm2`` to the packaged GGUF, or check that a ``.gguf`` path exists."""
+    """Resolve ``smollm2`` / ``qwen2.5-coder-1.5b`` to their packaged GGUF, or check a ``.gguf`` path."""
     if name == "smollm2":
         from tools.packaged import smollm2_gguf
 
         return smollm2_gguf()
+    if name == "qwen2.5-coder-1.5b":
+        from tools.gguf_parts import QWEN_CODER_1_5B, assembled
+
+        return assembled(QWEN_CODER_1_5B)  # built once into the cache from the 'qwen' extra's 22 wheels
     if not name.endswith(".gguf"):
-        raise ValueError(f"unknown local model {name!r}; use local/smollm2 or local/<path-to-file>.gguf")
+        raise ValueError(
+            f"unknown local model {name!r}; use local/smollm2, local/qwen2.5-coder-1.5b or local/<path>.gguf"
+        )
     path = Path(name).expanduser()
     if not path.is_file():
         raise FileNotFoundError(f"GGUF model file not found: {path}")
