@@ -14,7 +14,8 @@ import numpy as np
 
 from tools.models import ModelCard
 from tools.runners.base import BatchSteps, Call, LoadOptions, ModelUnavailableError, Runner, TaskOutput
-from tools.runners.hf_common import Loaded, pipeline_of
+from tools.runners.hf_common import Loaded, pipeline_of, read_image
+from tools.runners.vision_dense import load_depth_estimation
 
 logger = logging.getLogger(__name__)
 
@@ -118,23 +119,6 @@ def run_scribble(cv2: Any, call: Call) -> TaskOutput:
 
 
 # ---------------------------------------------------------------- depth and normal (a depth-estimation model)
-
-
-def load_depth(card: ModelCard, options: LoadOptions) -> Loaded:
-    """Load a depth-estimation model (DPT, Depth Anything ...) as a transformers pipeline.
-
-    Args:
-        card: the model card.
-        options: device and dtype.
-
-    Returns:
-        The loaded pipeline.
-    """
-    return pipeline_of("depth-estimation", card, options)
-
-
-def _prepare_image(loaded: Loaded, call: Call) -> Any:
-    return call.workspace.load_image(call.args["image"])
 
 
 def _infer_depth(loaded: Loaded, images: list[Any], options: dict[str, Any]) -> list[np.ndarray]:
@@ -253,17 +237,17 @@ RUNNERS: tuple[Runner, ...] = (
     Runner.per_call("opencv/scribble-control", load_opencv, run_scribble),
     Runner.batched(
         "transformers/depth-control",
-        load_depth,
-        BatchSteps(_prepare_image, _infer_depth, finish_depth),
+        load_depth_estimation,
+        BatchSteps(read_image, _infer_depth, finish_depth),
         shares=_DEPTH_SHARED,
     ),
     Runner.batched(
         "transformers/normal-control",
-        load_depth,
-        BatchSteps(_prepare_image, _infer_depth, finish_normal),
+        load_depth_estimation,
+        BatchSteps(read_image, _infer_depth, finish_normal),
         shares=_DEPTH_SHARED,
     ),
     Runner.batched(
-        "transformers/seg-control", load_segmentation, BatchSteps(_prepare_image, _infer_segments, finish_seg)
+        "transformers/seg-control", load_segmentation, BatchSteps(read_image, _infer_segments, finish_seg)
     ),
 )
