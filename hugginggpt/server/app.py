@@ -36,6 +36,9 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(threads.router)
     app.include_router(files.router)
     add_graph_routes(app, hub)
+    from hugginggpt.ui import mount_ui  # Gradio is imported only when the 'ui' extra is installed
+
+    mount_ui(app, hub)
 
     @app.get("/health", tags=["server"], summary="Liveness")
     async def health() -> dict[str, Any]:
@@ -77,5 +80,5 @@ async def _serve(context: Context, settings: ServeSettings) -> None:
     import uvicorn
 
     async with open_app(context, settings) as app:
-        config = uvicorn.Config(app, host=settings.host, port=settings.port, lifespan="off", log_level="info")
+        config = uvicorn.Config(app, host=settings.host, port=settings.port, lifespan="on", log_level="info")
         await uvicorn.Server(config).serve()

@@ -26,9 +26,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 OPEN_PATHS = ("/health",)
 """Paths that need no API key."""
-OPEN_PREFIXES = ("/files/",)
+OPEN_PREFIXES = ("/files/", "/ui")  # the page asks for the API key itself (Gradio's login)
 """Produced files: their URLs hold two random 48-bit tokens, and browsers cannot send a bearer token."""
-UPLOAD_PATH = "/upload"
+UPLOAD_PATHS = ("/upload", "/ui/gradio_api/upload")
 
 
 def install(app: FastAPI, settings: ServeSettings) -> None:
@@ -101,7 +101,7 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.upload_limit if scope["path"] == UPLOAD_PATH else self.limit
+        limit = self.upload_limit if scope["path"] in UPLOAD_PATHS else self.limit
         declared = dict(scope["headers"]).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
             await _reply(send, 413, f"request body of {int(declared)} bytes is over the {limit}-byte limit")
