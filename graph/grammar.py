@@ -75,7 +75,7 @@ def request_plan_schema(request: str, registry: Mapping[str, TaskSpec], max_task
     mentioned = mentioned_files(request)
     max_tasks = min(max_tasks, max(clause_count(request), len(mentioned)))
     defs = {
-        f"step{k}": _step(k, registry, files, mentioned[k] if k < len(mentioned) else None)
+        f"step{k}": step_schema(k, registry, files, mentioned[k] if k < len(mentioned) else None)
         for k in range(max_tasks)
     }
     usable = [k for k in range(max_tasks) if defs[f"step{k}"]["anyOf"]]
@@ -115,7 +115,7 @@ def with_dependencies(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _step(
+def step_schema(
     position: int,
     registry: Mapping[str, TaskSpec],
     files: Mapping[Modality, list[str]],
@@ -123,8 +123,15 @@ def _step(
 ) -> dict[str, Any]:
     """Return the schema of the plan's step ``position``: one alternative per task type that can run there.
 
-    ``first_use`` is the file this step must take: step k takes the k-th file the request mentions, so that
-    no named file is left out (a small model otherwise drops whole clauses of the request).
+    Args:
+        position: the step's id.
+        registry: the task types it may have.
+        files: the request's files by modality.
+        first_use: the file this step must take (None: any). Step k takes the k-th file the request
+            mentions, so that no named file is left out (a small model otherwise drops whole clauses).
+
+    Returns:
+        ``{"anyOf": [one object schema per task type]}`` (empty when none can run there).
     """
     earlier = [f"<GENERATED>-{j}" for j in range(position)]
     variants = []

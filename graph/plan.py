@@ -18,12 +18,14 @@ from langgraph.types import Overwrite
 from graph.context import Context
 from graph.cues import unavailable_task_types
 from graph.embedded import EmbeddedChatModel
-from graph.grammar import named_files, request_plan_schema, with_dependencies
+from graph.grammar import named_files, with_dependencies
+from graph.plan_repair import drop_unfit_steps, fix_modalities
 from graph.plan_schema import MAX_TASKS, plan_tasks, registry_plan_schema
 from graph.prompts import demos, describe_tasks, render
 from graph.referents import link_referents
 from graph.retrieval import nearest
 from graph.services import Services
+from graph.skeleton import constrained_schema, link_chain
 from graph.state import State, Task
 from graph.structured import ask
 from graph.validate import PlanValidationError, validate_plan
@@ -44,27 +46,46 @@ def latest_request(messages: Sequence[AnyMessage]) -> str:
 
 
 def planner_messages(
-    request: str, history: Sequence[AnyMessage], registry: Mapping[str, TaskSpec], history_tokens: int
+    request: str,
+    history: Sequence[AnyMessage],
+    registry: Mapping[str, TaskSpec],
+    history_tokens: int,
+    pool: Sequence[Mapping[str, Any]] | None = None,
+    examples: Sequence[Mapping[str, Any]] | None = None,
 ) -> list[BaseMessage]:
     """Build the planning prompt: instructions, few-shot demos, the trimmed chat history, the request.
+
+    The instructions depend only on the registry, so they stay the same from request to request and
+    llama.cpp's prefix cache keeps them; the demos that change with the request come after them.
 
     Args:
         request: the user's request.
         history: earlier chat turns (without the request).
         registry: the task types the planner may use.
         history_tokens: the history's token budget (older turns are dropped first).
+        pool: the demos to draw the nearest from (default: ``prompts/demos.json``).
+        examples: the demos to show, already drawn (default: the nearest of ``pool``).
 
     Returns:
         The messages for the controller.
     """
     messages: list[BaseMessage] = [SystemMessage(render("planner", tasks=describe_tasks(registry)))]
-    usable = [demo for demo in demos() if all(task["task"] in registry for task in demo["plan"])]
-    for demo in nearest(request, usable, DEMOS_PER_PROMPT):
+    shown = nearest_demos(request, registry, pool) if examples is None else examples
+    for demo in shown:
         messages.append(HumanMessage(render("plan_request", history="", request=demo["request"])))
         messages.append(AIMessage(json.dumps({"tasks": demo["plan"]})))
     messages.extend(trim_history(history, history_tokens))
     messages.append(HumanMessage(render("plan_request", history="", request=request)))
     return messages
+
+
+def nearest_demos(
+    request: str, registry: Mapping[str, TaskSpec], pool: Sequence[Mapping[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """Return the `DEMOS_PER_PROMPT` demos of ``pool`` most like ``request`` using only ``registry``."""
+    candidates = demos() if pool is None else pool
+    usable = [dict(demo) for demo in candidates if all(task["task"] in registry for task in demo["plan"])]
+    return nearest(request, usable, DEMOS_PER_PROMPT)
 
 
 def trim_history(history: Sequence[AnyMessage], max_tokens: int) -> list[BaseMessage]:
@@ -159,6 +180,7 @@ async def make_plan(
     context: Context,
     cache: dict[Any, Any] | None = None,
     task_names: Sequence[str] | None = None,
+    demo_pool: Sequence[Mapping[str, Any]] | None = None,
 ) -> tuple[list[Task], int, str | None]:
     """Ask the controller for a plan and repair it until it validates, a bounded number of times.
 
@@ -170,6 +192,8 @@ async def make_plan(
         cache: where the controller's structured-output runnables are kept between calls.
         task_names: the task types the planner is offered (default: every registered one); in practice
             those with a model that can run now.
+        demo_pool: the few-shot demos to draw from (default: ``prompts/demos.json``); an evaluation passes
+            its own examples here, never including the request being planned.
 
     A valid plan that leaves a file of the request unused most likely dropped a task: it goes back for
     repair too, and is kept only when no later attempt does better (the unused files are logged).
@@ -181,9 +205,15 @@ async def make_plan(
     registry = {name: TASKS[name] for name in names}
     schema = registry_plan_schema(names)
     # A grammar-constrained decoder can enforce a schema fitted to the request (ids, earlier-only references,
-    # per-task arguments, the request's own files); API providers get the portable schema.
-    tight = request_plan_schema(request, registry, MAX_TASKS) if isinstance(llm, EmbeddedChatModel) else None
-    messages = planner_messages(request, history, registry, context.history_tokens)
+    # per-task arguments, the request's own files, and the task types its words name as fixed steps, see
+    # graph.skeleton; else types from the nearest examples); API providers get the portable schema.
+    examples = nearest_demos(request, registry, demo_pool)
+    tight, steps = (
+        constrained_schema(request, registry, examples, MAX_TASKS)
+        if isinstance(llm, EmbeddedChatModel)
+        else (None, [])
+    )
+    messages = planner_messages(request, history, registry, context.history_tokens, examples=examples)
     errors: list[str] = []
     attempts = 0
     fallback: tuple[list[Task], list[str]] | None = None  # the valid plan leaving the fewest files unused
@@ -201,12 +231,15 @@ async def make_plan(
             try:
                 proposed = plan_tasks(reply.parsed)
                 if tight is not None:  # a small model: link invented text to the output the request names
-                    proposed = with_dependencies(link_referents(request, proposed, registry))
+                    proposed = fix_modalities(request, link_referents(request, proposed, registry), registry)
+                    proposed = drop_unfit_steps(request, proposed, registry) or proposed
+                    fixed = len(steps)  # the skeleton's steps form a chain; free steps keep their files
+                    proposed = with_dependencies([*link_chain(proposed[:fixed], registry), *proposed[fixed:]])
                 tasks = validate_plan(proposed, registry)
             except PlanValidationError as error:
                 errors = error.errors
             else:
-                errors = unused_files(request, tasks)
+                errors = [] if steps else unused_files(request, tasks)  # fixed steps: retrying cannot add one
                 if not errors:
                     return tasks, attempts, None
                 if fallback is None or len(errors) < len(fallback[1]):

@@ -97,7 +97,7 @@ def run_eval(args: argparse.Namespace, context: Context) -> int:
         tools = read_tools(args.data)
         count = min(args.limit or len(records), len(records))
         if not getattr(args, "skip_planner", False):
-            _evaluate_planner(records[:count], tools, context, args.out, sys.stdout)
+            _evaluate_planner(records[:count], records, tools, context, args.out, sys.stdout)
         if args.baseline == "nearest":
             baseline_out = _baseline_path(args.out, planner=not getattr(args, "skip_planner", False))
             _evaluate_baseline(records, count, tools, baseline_out, sys.stdout)
@@ -148,11 +148,19 @@ def _baseline_path(out: Path | None, planner: bool) -> Path | None:
 
 
 def _evaluate_planner(
-    records: list[GoldRecord], tools: Any, context: Context, out: Path | None, stream: TextIO
+    records: list[GoldRecord],
+    pool: list[GoldRecord],
+    tools: Any,
+    context: Context,
+    out: Path | None,
+    stream: TextIO,
 ) -> None:
+    """Plan and score ``records``; demos come from the other records of ``pool`` (the whole file)."""
     resources = Resources.build(context)
     try:
-        planned = asyncio.run(plan_records(records, resources, context, tools, progress=_show_progress))
+        planned = asyncio.run(
+            plan_records(records, resources, context, tools, progress=_show_progress, pool_records=pool)
+        )
     finally:
         resources.close()
     if out is not None:
