@@ -14,8 +14,8 @@ import numpy as np
 
 from tools.models import ModelCard
 from tools.runners.base import BatchSteps, Call, LoadOptions, ModelUnavailableError, Runner, TaskOutput
-from tools.runners.hf_common import Loaded, pipeline_of, read_image
-from tools.runners.vision_dense import load_depth_estimation
+from tools.runners.hf_common import Loaded, read_image
+from tools.runners.vision_dense import load_depth_estimation, load_image_segmentation
 
 logger = logging.getLogger(__name__)
 
@@ -184,19 +184,6 @@ def finish_normal(loaded: Loaded, call: Call, depth: np.ndarray) -> TaskOutput:
 # ---------------------------------------------------------------- seg (a semantic segmentation model)
 
 
-def load_segmentation(card: ModelCard, options: LoadOptions) -> Loaded:
-    """Load a semantic segmentation model (SegFormer, UperNet, ... on ADE20K) as a transformers pipeline.
-
-    Args:
-        card: the model card.
-        options: device and dtype.
-
-    Returns:
-        The loaded pipeline.
-    """
-    return pipeline_of("image-segmentation", card, options)
-
-
 def _infer_segments(loaded: Loaded, images: list[Any], options: dict[str, Any]) -> list[Any]:
     import torch
 
@@ -248,6 +235,8 @@ RUNNERS: tuple[Runner, ...] = (
         shares=_DEPTH_SHARED,
     ),
     Runner.batched(
-        "transformers/seg-control", load_segmentation, BatchSteps(read_image, _infer_segments, finish_seg)
+        "transformers/seg-control",
+        load_image_segmentation,
+        BatchSteps(read_image, _infer_segments, finish_seg),
     ),
 )
