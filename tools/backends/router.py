@@ -7,6 +7,7 @@ local and remote candidates are ranked together, so the executor's fallback cros
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any, Literal, Protocol
 
@@ -90,7 +91,7 @@ class Backends:
         Raises:
             NotRunnableError: when no configured backend can run it now.
         """
-        where = self.where(card)
+        where = await asyncio.to_thread(self.where, card)  # it reads the disk (HF cache, folders)
         if where is None:
             raise NotRunnableError(f"no configured backend can run {card.id} ({self.mode} inference)")
         backend = self.remote if where == "remote" else self.local
