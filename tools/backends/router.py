@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any, Literal, Protocol
 
 from tools.backends.availability import Where, local_availability
@@ -16,6 +17,9 @@ from tools.models import Catalog, ModelCard, rank
 from tools.runners.base import Call, TaskOutput
 
 logger = logging.getLogger(__name__)
+
+ROUTE_TTL_S = 30.0
+"""How long a card's route (where it can run) is reused before the disk is read again."""
 
 InferenceMode = Literal["local", "remote", "hybrid"]
 INFERENCE_MODES: tuple[InferenceMode, ...] = ("local", "remote", "hybrid")
@@ -54,6 +58,7 @@ class Backends:
         self.catalog = catalog
         self.local = local
         self.remote = remote
+        self._routes: dict[tuple[str, str, str], tuple[float, Where | None]] = {}
 
     @property
     def mode(self) -> InferenceMode:
@@ -63,7 +68,25 @@ class Backends:
         return "remote" if self.remote is not None else "local"
 
     def where(self, card: ModelCard) -> Where | None:
-        """Return how ``card`` can run now (local first), or None (blocking: reads the disk)."""
+        """Return how ``card`` can run now (local first), or None.
+
+        The answer is kept for `ROUTE_TTL_S`: selection asks for every candidate (in a worker thread: it reads
+        the disk), and running the chosen one then routes it from that answer, on the event loop.
+        """
+        key = (card.id, card.task, card.runner_name)
+        known = self._routes.get(key)
+        if known is not None and time.monotonic() - known[0] < ROUTE_TTL_S:
+            return known[1]
+        found = self._where_now(card)
+        self._routes[key] = (time.monotonic(), found)
+        return found
+
+    def known_route(self, card: ModelCard) -> bool:
+        """Tell whether `where` can answer for ``card`` without reading the disk."""
+        known = self._routes.get((card.id, card.task, card.runner_name))
+        return known is not None and time.monotonic() - known[0] < ROUTE_TTL_S
+
+    def _where_now(self, card: ModelCard) -> Where | None:
         if self.local is not None and self.local.can_run(card):
             found = local_availability(card, self.catalog.hub_online)
             if found is not None:
@@ -91,7 +114,8 @@ class Backends:
         Raises:
             NotRunnableError: when no configured backend can run it now.
         """
-        where = await asyncio.to_thread(self.where, card)  # it reads the disk (HF cache, folders)
+        # Selection has normally just routed this card; otherwise availability reads the disk: off the loop.
+        where = self.where(card) if self.known_route(card) else await asyncio.to_thread(self.where, card)
         if where is None:
             raise NotRunnableError(f"no configured backend can run {card.id} ({self.mode} inference)")
         backend = self.remote if where == "remote" else self.local
