@@ -89,6 +89,12 @@ class Context:
     history_tokens: int = setting(
         "history_tokens", 1200, "Token budget of the chat history given to the planner."
     )
+    controller_context_tokens: int = setting(
+        "controller_context_tokens",
+        0,
+        "Context window of the controller in tokens; 0: the embedded model's, an API model's LangChain "
+        "profile, else 8192. The planning prompt is trimmed to fit it.",
+    )
     answer_max_tokens: int = setting(
         "answer_max_tokens", 300, "Most tokens the controller may spend on the final answer."
     )

@@ -170,6 +170,14 @@ class EmbeddedChatModel(BaseChatModel):
         parser_with_fallback = parser_assign.with_fallbacks([parser_none], exception_key="parsing_error")
         return RunnableMap(raw=llm) | parser_with_fallback
 
+    def count_tokens(self, messages: Sequence[BaseMessage]) -> int:
+        """Return the length of ``messages`` as this model's chat prompt, in its own tokens (loads the model).
+
+        Blocking: it waits for the llama.cpp thread, so call it from a worker thread.
+        """
+        dicts = [_to_dict(message) for message in messages]
+        return llama.call(lambda: llama.chat_prompt_tokens(self._loaded(), dicts))
+
     @property
     def _model_name(self) -> str:
         return os.path.basename(self.model_path)

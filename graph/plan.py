@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage
 from langchain_core.messages.utils import count_tokens_approximately, trim_messages
 from langgraph.runtime import Runtime
 from langgraph.types import Overwrite
@@ -21,7 +20,8 @@ from graph.embedded import EmbeddedChatModel
 from graph.grammar import named_files, with_dependencies
 from graph.plan_repair import drop_unfit_steps, fix_modalities
 from graph.plan_schema import MAX_TASKS, plan_tasks, registry_plan_schema
-from graph.prompts import demos, describe_tasks, render
+from graph.prompt_fit import PlanPrompt, PromptTooLongError, PromptWindow, fit_prompt, window_of
+from graph.prompts import demos, render
 from graph.referents import link_referents
 from graph.retrieval import nearest
 from graph.services import Services
@@ -53,10 +53,7 @@ def planner_messages(
     pool: Sequence[Mapping[str, Any]] | None = None,
     examples: Sequence[Mapping[str, Any]] | None = None,
 ) -> list[BaseMessage]:
-    """Build the planning prompt: instructions, few-shot demos, the trimmed chat history, the request.
-
-    The instructions depend only on the registry, so they stay the same from request to request and
-    llama.cpp's prefix cache keeps them; the demos that change with the request come after them.
+    """Build the whole planning prompt: instructions, few-shot demos, the trimmed chat history, the request.
 
     Args:
         request: the user's request.
@@ -67,16 +64,10 @@ def planner_messages(
         examples: the demos to show, already drawn (default: the nearest of ``pool``).
 
     Returns:
-        The messages for the controller.
+        The messages for the controller (`graph.prompt_fit` fits them to its window).
     """
-    messages: list[BaseMessage] = [SystemMessage(render("planner", tasks=describe_tasks(registry)))]
     shown = nearest_demos(request, registry, pool) if examples is None else examples
-    for demo in shown:
-        messages.append(HumanMessage(render("plan_request", history="", request=demo["request"])))
-        messages.append(AIMessage(json.dumps({"tasks": demo["plan"]})))
-    messages.extend(trim_history(history, history_tokens))
-    messages.append(HumanMessage(render("plan_request", history="", request=request)))
-    return messages
+    return PlanPrompt(request, registry, shown, trim_history(history, history_tokens)).messages()
 
 
 def nearest_demos(
@@ -213,11 +204,17 @@ async def make_plan(
         if isinstance(llm, EmbeddedChatModel)
         else (None, [])
     )
-    messages = planner_messages(request, history, registry, context.history_tokens, examples=examples)
+    prompt = PlanPrompt(request, registry, examples, trim_history(history, context.history_tokens))
+    window = window_of(llm, context.controller_context_tokens)
+    repair: list[BaseMessage] = []  # the last rejected reply and why
     errors: list[str] = []
     attempts = 0
     fallback: tuple[list[Task], list[str]] | None = None  # the valid plan leaving the fewest files unused
     for attempts in range(1, context.max_plan_retries + 2):
+        try:
+            messages = await fitted(prompt, window, repair)
+        except PromptTooLongError as error:
+            return [], attempts, str(error)
         try:
             reply = await ask(llm, schema, messages, json_schema=tight, cache=cache)
         except Exception as error:  # noqa: BLE001 - a failed controller call becomes the run's plan_error
@@ -247,8 +244,7 @@ async def make_plan(
         else:
             errors = [reply.error or "the reply could not be parsed"]
         logger.info("plan attempt %d rejected: %s", attempts, "; ".join(errors))
-        messages = [
-            *messages,
+        repair = [
             AIMessage(reply.raw_text or "(no reply)"),
             HumanMessage(render("plan_repair", errors="\n".join(f"- {e}" for e in errors))),
         ]
@@ -256,6 +252,13 @@ async def make_plan(
         logger.warning("plan kept although %s", "; ".join(fallback[1]))
         return fallback[0], attempts, None
     return [], attempts, f"no valid plan after {attempts} attempt(s): " + "; ".join(errors)
+
+
+async def fitted(prompt: PlanPrompt, window: PromptWindow, tail: Sequence[BaseMessage]) -> list[BaseMessage]:
+    """Return the prompt fitted to the controller's window; counting in its own tokens runs in a thread."""
+    if window.exact:
+        return await asyncio.to_thread(fit_prompt, prompt, window, tail)
+    return fit_prompt(prompt, window, tail)
 
 
 def unused_files(request: str, tasks: Sequence[Task]) -> list[str]:

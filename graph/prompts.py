@@ -57,13 +57,25 @@ def preload() -> None:
     demos()
 
 
-def describe_tasks(registry: Mapping[str, TaskSpec]) -> str:
-    """Return one line per task type for the planner prompt."""
+TASK_DETAILS = ("full", "short", "names")
+"""How much of each task type the planner prompt shows, most first: a prompt that does not fit shows less."""
+
+
+def describe_tasks(registry: Mapping[str, TaskSpec], detail: str = "full") -> str:
+    """Return one line per task type for the planner prompt.
+
+    Args:
+        registry: the task types.
+        detail: ``full`` (what it does, arguments, outputs), ``short`` (arguments and outputs) or ``names``.
+    """
+    if detail == "names":
+        return ", ".join(registry)
     lines = []
     for spec in registry.values():
         args = ", ".join(
             f"{name} ({modality}{', optional' if name in spec.optional_args else ''})"
             for name, modality in spec.args.items()
         )
-        lines.append(f"- {spec.name}: {spec.description}; args: {args}; gives: {', '.join(spec.outputs)}")
+        what = f"{spec.description}; " if detail == "full" else ""
+        lines.append(f"- {spec.name}: {what}args: {args}; gives: {', '.join(spec.outputs)}")
     return "\n".join(lines)

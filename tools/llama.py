@@ -153,3 +153,40 @@ def _model_params(llama_cpp: Any, extra_buffers: bool) -> Iterator[None]:
         yield
     finally:
         bindings.llama_model_default_params = original
+
+
+_MESSAGE_OVERHEAD = 8
+"""Tokens a chat format adds around one message, where the file has no template to render."""
+
+
+def chat_prompt_tokens(model: Any, messages: list[dict[str, str]]) -> int:
+    """Return how many tokens ``messages`` take in ``model``'s own chat prompt (call on the llama.cpp thread).
+
+    The prompt is rendered with the chat template stored in the GGUF file, as ``create_chat_completion``
+    renders it, and tokenized by the model's own vocabulary; a file without a template is counted message by
+    message, with a few tokens per message for the role markers.
+
+    Args:
+        model: a loaded ``llama_cpp.Llama``.
+        messages: ``{"role", "content"}`` dicts.
+
+    Returns:
+        The prompt's length in tokens, the generation prompt included.
+    """
+    template = model.metadata.get("tokenizer.chat_template")
+    if template and model.chat_format == "chat_template.default":
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        vocab = model._model  # noqa: SLF001 - the special tokens' text, as Llama itself reads them
+        eos, bos = model.token_eos(), model.token_bos()
+        formatter = Jinja2ChatFormatter(
+            template=template,
+            eos_token=vocab.token_get_text(eos) if eos != -1 else "",
+            bos_token=vocab.token_get_text(bos) if bos != -1 else "",
+        )
+        prompt = formatter(messages=messages).prompt  # type: ignore[arg-type]
+        return len(model.tokenize(prompt.encode("utf-8"), special=True))  # as create_completion does
+    return sum(
+        len(model.tokenize(message["content"].encode("utf-8"), add_bos=False)) + _MESSAGE_OVERHEAD
+        for message in messages
+    )
