@@ -140,7 +140,9 @@ async def plan(state: State, runtime: Runtime[Context], services: Services) -> d
     history = messages[: max(0, _last_human_index(messages))]
     settings = services.settings(runtime.context)
     resources = await services.resources(settings)
-    runnable = await asyncio.to_thread(resources.planner_tasks)  # availability reads the disk
+    runnable = resources.known_planner_tasks()
+    if runnable is None:
+        runnable = await asyncio.to_thread(resources.planner_tasks)  # availability reads the disk
     update["unavailable"] = unavailable_task_types(request, runnable)
     if not runnable:
         return {

@@ -35,26 +35,32 @@ def nearest(request: str, demos: Sequence[dict[str, Any]], k: int) -> list[dict[
     Returns:
         At most ``k`` demos, in increasing similarity; ties keep the demos' order.
     """
-    frequency, vectors = _index(tuple(demo["request"] for demo in demos))
+    frequency, vectors, norms = _index(tuple(demo["request"] for demo in demos))
     query = _weights(Counter(words(request)), frequency, len(vectors))
-    scores = [_cosine(query, vector) for vector in vectors]
+    query_norm = math.sqrt(sum(weight * weight for weight in query.values()))
+    scores = [_cosine(query, query_norm, vector, norm) for vector, norm in zip(vectors, norms, strict=True)]
     ranked = sorted(range(len(demos)), key=lambda index: (-scores[index], index))[:k]
     return [demos[index] for index in reversed(ranked)]
 
 
+Index = tuple[Counter[str], tuple[dict[str, float], ...], tuple[float, ...]]
+
+
 @functools.lru_cache(maxsize=8)
-def _index(requests: tuple[str, ...]) -> tuple[Counter[str], tuple[dict[str, float], ...]]:
-    """Return the document frequencies and TF-IDF vectors of the demos' requests (computed once per set)."""
+def _index(requests: tuple[str, ...]) -> Index:
+    """Return the document frequencies, TF-IDF vectors and norms of the demos' requests (once per set)."""
     documents = [Counter(words(request)) for request in requests]
     frequency = Counter(word for document in documents for word in document)
-    return frequency, tuple(_weights(document, frequency, len(documents)) for document in documents)
+    vectors = tuple(_weights(document, frequency, len(documents)) for document in documents)
+    norms = tuple(math.sqrt(sum(weight * weight for weight in vector.values())) for vector in vectors)
+    return frequency, vectors, norms
 
 
 def _weights(counts: Counter[str], frequency: Counter[str], total: int) -> dict[str, float]:
     return {word: n * math.log((1 + total) / (1 + frequency[word])) for word, n in counts.items()}
 
 
-def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    dot = sum(weight * b.get(word, 0.0) for word, weight in a.items())
-    norm = math.sqrt(sum(w * w for w in a.values())) * math.sqrt(sum(w * w for w in b.values()))
-    return dot / norm if norm else 0.0
+def _cosine(a: dict[str, float], a_norm: float, b: dict[str, float], b_norm: float) -> float:
+    if not a_norm or not b_norm:
+        return 0.0
+    return sum(weight * b.get(word, 0.0) for word, weight in a.items()) / (a_norm * b_norm)

@@ -70,10 +70,14 @@ async def select(state: State, runtime: Runtime[Context], services: Services) ->
     settings = services.settings(runtime.context)
     resources = await services.resources(settings)
     tasks = state.get("tasks", [])
-    # Availability looks at the disk (the HF cache, installed packages): off the event loop.
-    found = await asyncio.to_thread(
-        lambda: [candidates_for(task, resources, settings.top_k) for task in tasks]
-    )
+    # Availability looks at the disk (the HF cache, installed packages): off the event loop, unless every
+    # candidate's route was read in the last ROUTE_TTL_S (planning has normally just read them all).
+    known = [resources.backend.known_candidates(task["task"], settings.top_k) for task in tasks]
+    found: list[list[ModelCard]] = [cards for cards in known if cards is not None]
+    if len(found) < len(tasks):
+        found = await asyncio.to_thread(
+            lambda: [candidates_for(task, resources, settings.top_k) for task in tasks]
+        )
     selections: list[Selection] = []
     results: list[TaskResult] = []
     to_choose: list[tuple[Task, list[ModelCard]]] = []

@@ -86,6 +86,12 @@ class Resources:
         """Stop the backends' workers and drop their models."""
         self.backend.close()
 
+    def known_planner_tasks(self) -> tuple[str, ...] | None:
+        """Return `planner_tasks` when it can answer without reading the disk, else None."""
+        if self._runnable is None or time.monotonic() - self._runnable[0] > RUNNABLE_TTL_S:
+            return None
+        return self._runnable[1]
+
     def planner_tasks(self) -> tuple[str, ...]:
         """Return the task types the planner is offered: those with a model that can run now.
 

@@ -86,6 +86,20 @@ class Backends:
         known = self._routes.get((card.id, card.task, card.runner_name))
         return known is not None and time.monotonic() - known[0] < ROUTE_TTL_S
 
+    def known_candidates(self, task: str, top_k: int) -> list[ModelCard] | None:
+        """Return `candidates` from routes read in the last `ROUTE_TTL_S`, or None when one must be read."""
+        now = time.monotonic()
+        pool = []
+        for card in self.catalog.cards:
+            if card.task != task:
+                continue
+            known = self._routes.get((card.id, card.task, card.runner_name))
+            if known is None or now - known[0] >= ROUTE_TTL_S:
+                return None
+            if known[1] is not None:
+                pool.append(card)
+        return rank(pool)[:top_k]
+
     def _where_now(self, card: ModelCard) -> Where | None:
         if self.local is not None and self.local.can_run(card):
             found = local_availability(card, self.catalog.hub_online)
