@@ -32,6 +32,31 @@ def controller_from_env(default: str = DEFAULT_CONTROLLER) -> str:
     return os.environ.get(CONTROLLER_ENV, "").strip() or default
 
 
+EMBEDDED_CONTROLLERS = ("local/smollm2", "local/qwen2.5-coder-1.5b")
+
+
+def installed_controllers() -> list[str]:
+    """Return the embedded controllers whose model is installed here (located on disk, never loaded)."""
+    if importlib.util.find_spec("llama_cpp") is None:
+        return []
+    from tools.gguf_parts import QWEN_CODER_1_5B, cache_dir
+    from tools.packaged import PackageMissingError, smollm2_gguf
+
+    found = []
+    try:
+        smollm2_gguf()
+        found.append(EMBEDDED_CONTROLLERS[0])
+    except PackageMissingError:
+        pass
+    try:
+        if not (cache_dir() / QWEN_CODER_1_5B.file_name).is_file():
+            QWEN_CODER_1_5B.part_paths()
+        found.append(EMBEDDED_CONTROLLERS[1])
+    except PackageMissingError:
+        pass
+    return found
+
+
 def load_chat_model(spec: str, **overrides: Any) -> BaseChatModel:
     """Build the chat model a ``provider/model`` spec names; nothing is loaded or called yet.
 

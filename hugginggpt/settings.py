@@ -29,6 +29,8 @@ class ServeSettings:
         cors_origins: browser origins allowed to call the API (none by default).
         max_body_mb: the largest JSON request body.
         max_upload_mb: the largest uploaded file.
+        controllers: controllers the web UI offers besides the configured one and the installed embedded
+            ones (e.g. ``openai/gpt-4o-mini``).
     """
 
     host: str = "127.0.0.1"
@@ -37,6 +39,7 @@ class ServeSettings:
     cors_origins: tuple[str, ...] = ()
     max_body_mb: float = 1.0
     max_upload_mb: float = 50.0
+    controllers: tuple[str, ...] = ()
 
     @property
     def max_body_bytes(self) -> int:

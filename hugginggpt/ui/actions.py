@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from langchain_core.messages import HumanMessage
@@ -75,6 +75,11 @@ def remember(known: list[ThreadEntry], thread_id: str, title: str) -> list[Threa
 def thread_choices(known: list[ThreadEntry]) -> list[tuple[str, str]]:
     """Return the thread list as (title, id) choices."""
     return [(entry.get("title") or entry["id"], entry["id"]) for entry in known or [] if entry.get("id")]
+
+
+def controller_choices(configured: str, installed: Sequence[str], offered: Sequence[str]) -> list[str]:
+    """Return the controllers the page offers: the configured one, the installed embedded ones, the listed."""
+    return list(dict.fromkeys([configured, *installed, *offered]))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -81,11 +81,13 @@ def thread_messages(
             continue
         if _kind(message) != "ai":
             continue
-        if index == last_ai:
-            stages = last_run(values, workspace_dir).messages(components, "")
-            shown += [item for item in stages if item.get("metadata")]
+        run = last_run(values, workspace_dir) if index == last_ai else None
+        if run is not None:
+            shown += [item for item in run.messages(components, "") if item.get("metadata")]
         shown.append({"role": "assistant", "content": text})
         shown += views.media_messages(views.file_urls(text), workspace_dir, components)
+        if run is not None:
+            shown += views.labels_messages(run.results.values())
     return shown
 
 

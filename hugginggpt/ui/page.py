@@ -15,9 +15,10 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from graph.llm import installed_controllers
 from hugginggpt.server.files import ACCEPTED, UPLOADS
 from hugginggpt.server.hub import Hub
-from hugginggpt.ui.actions import INFERENCE_MODES, Actions
+from hugginggpt.ui.actions import INFERENCE_MODES, Actions, controller_choices
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,9 @@ def build_page(hub: Hub) -> Any:
     import gradio as gr
 
     actions = Actions(hub=hub, components=gr)
+    controllers = controller_choices(
+        hub.context.controller, installed_controllers(), hub.settings.controllers
+    )
     with gr.Blocks(
         title="HuggingGPT", analytics_enabled=False, fill_height=True, delete_cache=CACHE_CLEANUP
     ) as page:
@@ -56,7 +60,7 @@ def build_page(hub: Hub) -> Any:
                 )
                 with gr.Accordion("Settings", open=False, elem_id="settings"):
                     controller = gr.Dropdown(
-                        choices=[hub.context.controller],
+                        choices=controllers,
                         value=hub.context.controller,
                         allow_custom_value=True,
                         label="Controller",

@@ -134,6 +134,7 @@ class TurnProgress:
         if self.answer:
             shown.append({"role": "assistant", "content": self.answer})
             shown += views.media_messages(self._file_urls(), self.workspace_dir, components)
+            shown += views.labels_messages(self.results.values())
         return shown
 
     def _file_urls(self) -> list[str]:

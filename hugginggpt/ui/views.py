@@ -170,3 +170,27 @@ def media_messages(urls: Iterable[str], workspace_dir: str, components: Any) -> 
             messages.append({"role": "assistant", "content": makers[modality](value=str(path))})
         messages.append({"role": "assistant", "content": f"[{path.name}]({url})"})
     return messages
+
+
+LABELS_SHOWN = 5
+"""Labels shown per labelling task, the most likely first."""
+_BAR = 20
+
+
+def labels_view(result: TaskResult) -> str | None:
+    """Return a finished labelling task's labels and scores as a table with bars (None for other tasks)."""
+    labels = (result["outputs"].get("data") or {}).get("labels")
+    if result["status"] != "done" or not isinstance(labels, list) or not labels:
+        return None
+    rows = []
+    for item in labels[:LABELS_SHOWN]:
+        score = float(item.get("score", 0.0))
+        rows.append((item.get("label", "?"), f"{score:.2f}", "█" * round(max(0.0, min(score, 1.0)) * _BAR)))
+    title = f"Task {result['id']} ({result['task']}) on {result['model']}"
+    return f"{title}\n\n" + table(("label", "score", ""), rows)
+
+
+def labels_messages(results: Iterable[TaskResult]) -> list[ChatMessage]:
+    """Return one labels table per finished labelling task, in task order."""
+    views = (labels_view(result) for result in sorted(results, key=lambda item: item["id"]))
+    return [{"role": "assistant", "content": view} for view in views if view]

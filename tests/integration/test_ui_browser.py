@@ -220,6 +220,8 @@ def test_a_real_run_on_packaged_models_shows_labels_edges_and_the_voice(
     statuses = chat.locator("table", has_text="status").first.inner_text()
     assert statuses.count("done") == 3, statuses
     assert "cat" in statuses  # EfficientNet's labels for chelsea
+    labels = chat.locator("table", has_text="score").first.inner_text()
+    assert "cat" in labels and "█" in labels  # the labels with their scores, as bars
     chat.locator("audio").first.wait_for(state="attached", timeout=WAIT_MS)
     assert chat.locator("img").count() >= 2  # the photo and its edges
     settle(page)
@@ -264,3 +266,24 @@ def test_a_thread_started_over_http_opens_by_its_id(page: Any, ui_server: Server
     page.fill("#thread-id input, #thread-id textarea", "no-such-thread")
     page.press("#thread-id input, #thread-id textarea", "Enter")
     chat.get_by_text("is not on this server").first.wait_for(timeout=WAIT_MS)
+
+
+def test_a_server_that_went_down_is_reported_on_the_page(
+    browser: Any, controller: ScriptedOpenAIServer, tmp_path: Path
+) -> None:
+    (tmp_path / "serve").mkdir()
+    server = serve_ui(tmp_path / "serve", controller)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    try:
+        open_ui(page, server.url)
+        server.kill()  # gone, as after a crash (a clean stop would wait for the page's open stream)
+        box = page.locator("#request textarea")
+        box.fill("is anyone there?")
+        box.press("Enter")
+        page.get_by_text("Connection to the server was lost").first.wait_for(timeout=WAIT_MS)  # Gradio's
+        settle(page)
+        page.screenshot(path=tmp_path / "5-server-down.png", full_page=True)
+    finally:
+        context.close()
+        server.stop()

@@ -18,10 +18,18 @@ from graph.services import Services
 from hugginggpt.server.hub import Hub
 from hugginggpt.settings import ServeSettings
 from hugginggpt.ui import history, views
-from hugginggpt.ui.actions import Actions, PlanTextError, parse_plan, remember, thread_choices
+from hugginggpt.ui.actions import (
+    Actions,
+    PlanTextError,
+    controller_choices,
+    parse_plan,
+    remember,
+    thread_choices,
+)
 from hugginggpt.ui.turn import TurnProgress, stream_turn
 from hugginggpt.ui.uploads import UploadRefused, keep_uploads, name_attachments, request_text
 from tests.fakes import fake_resources, make_harness, plan_reply
+from tools.models import Catalog
 
 COMPONENTS = SimpleNamespace(
     Image=lambda value: ("image", value),
@@ -71,6 +79,42 @@ def test_media_messages_give_a_player_and_a_link_per_file(tmp_path: Path) -> Non
     assert shown[2][0] == "audio" and shown[4][0] == "video"
     assert shown[6] == "[d.csv](/files/r/d.csv)"  # no player for a table, only the link
     assert shown[7] == "(gone.png is no longer on the server)"
+
+
+def _labelled(task_id: int, labels: list[dict[str, Any]], status: str = "done") -> dict[str, Any]:
+    outputs = {"text": "x", "data": {"labels": labels}}
+    return {
+        "id": task_id,
+        "task": "image-classification",
+        "status": status,
+        "model": "m",
+        "args": {},
+        "outputs": outputs,
+        "error": None,
+        "attempts": [],
+        "started_at": 0.0,
+        "ended_at": 1.0,
+    }
+
+
+def test_labels_show_as_a_table_with_scores_and_bars_most_likely_first() -> None:
+    labels = [{"label": "tabby|cat", "score": 0.75}, {"label": "dog", "score": 0.25}]
+    lines = views.labels_view(_labelled(1, labels)).splitlines()
+    assert lines[0] == "Task 1 (image-classification) on m"
+    assert lines[4] == "| tabby\\|cat | 0.75 | " + "█" * 15 + " |"
+    assert lines[5] == "| dog | 0.25 | " + "█" * 5 + " |"
+    assert views.labels_view(_labelled(2, labels, status="failed")) is None
+    assert views.labels_view({**_labelled(3, []), "outputs": {"text": "a caption"}}) is None
+    many = [{"label": f"l{i}", "score": 0.1} for i in range(9)]
+    assert len(views.labels_view(_labelled(4, many)).splitlines()) == 4 + views.LABELS_SHOWN
+
+
+def test_a_finished_turn_shows_the_labels_after_the_answer(tmp_path: Path) -> None:
+    progress = TurnProgress(workspace_dir=str(tmp_path))
+    progress.answer = "It is a cat."
+    progress.results = {0: _labelled(0, [{"label": "cat", "score": 0.9}])}
+    shown = contents(progress.messages(COMPONENTS, "t"))
+    assert shown[0] == "It is a cat." and shown[1].startswith("Task 0 (image-classification) on m")
 
 
 async def test_a_streamed_turn_shows_plan_models_statuses_then_answer_and_media(tmp_path: Path) -> None:
@@ -216,8 +260,54 @@ async def test_a_plan_under_review_runs_once_the_next_message_approves_it(tmp_pa
     assert [item[0] for item in chat if isinstance(item, tuple)] == ["audio"]
 
 
+async def test_a_stopped_request_leaves_the_thread_ready_for_the_next_one(tmp_path: Path) -> None:
+    from tests.fakes import fake_card, fake_catalog
+
+    others = [card for card in fake_catalog().cards if card.task != "text-to-speech"]
+    catalog = Catalog(
+        (*others, fake_card("slow-voice", "text-to-speech", sleep=30))
+    )  # one candidate: no pick
+    resources = fake_resources(["Said it."], catalog=catalog)
+    services = Services.fixed(resources)
+    graph = compile_graph(services, checkpointer=InMemorySaver())
+    context = Context(workspace_dir=str(tmp_path / "ws"), inputs_dir=str(tmp_path), files_url="/files")
+    hub = Hub(graph=graph, context=context, settings=ServeSettings(), services=services)
+    actions = Actions(hub=hub, components=GRADIO_LIKE)
+    slow = json.dumps([{"id": 0, "task": "text-to-speech", "dep": [-1], "args": {"text": "hi"}}])
+    message = {"text": "say hi slowly", "files": []}
+    turn = actions.send(message, [], "", [], context.controller, "local", slow)
+    thread = (await anext(turn))[2]
+    for _ in range(3):  # until the task runs: plan, models, then the running task
+        await anext(turn)
+    await turn.aclose()  # what Stop does: the handler is cancelled mid-run
+    snapshot = await actions.hub.snapshot(thread)
+    assert snapshot is not None and snapshot.next == ("execute",)  # the stopped run is unfinished
+    quick = json.dumps([{"id": 0, "task": "summarization", "dep": [-1], "args": {"text": "hi"}}])
+    second = await send(actions, "now summarize", thread, quick)
+    chat = [str(item) for item in contents(second[-1][0])]
+    assert chat[0] == "now summarize" and any(item.startswith("Said it.") for item in chat)
+    done = await actions.hub.snapshot(thread)
+    assert (
+        done is not None
+        and done.next == ()
+        and [r["task"] for r in done.values["results"]] == ["summarization"]
+    )
+
+
 async def test_a_bad_given_plan_is_not_sent(tmp_path: Path) -> None:
     harness = make_harness(tmp_path)
     hub = Hub(graph=harness.graph, context=harness.context, settings=ServeSettings(), services=Services())
     outs = await send(Actions(hub=hub, components=GRADIO_LIKE), "go", "", plan="[{")
     assert len(outs) == 1 and "**Not sent:** the given plan is not valid JSON" in outs[0][0][-1]["content"]
+
+
+def test_the_controller_choices_are_the_configured_the_installed_and_the_listed_once_each() -> None:
+    installed = ["local/smollm2", "local/qwen2.5-coder-1.5b"]
+    choices = controller_choices("openai/gpt-4o-mini", installed, ("openai/gpt-4o-mini", "azure/gpt4"))
+    assert choices == ["openai/gpt-4o-mini", "local/smollm2", "local/qwen2.5-coder-1.5b", "azure/gpt4"]
+
+
+def test_the_installed_embedded_controllers_are_found_without_loading() -> None:
+    from graph.llm import installed_controllers
+
+    assert "local/smollm2" in installed_controllers()  # the offline extra ships it
