@@ -70,6 +70,8 @@ class TurnProgress:
         elif node == "select":
             self.selections = list(update.get("selections") or [])
             self.executing_since = time.monotonic()
+            for result in update.get("results") or []:  # tasks no model here can run
+                self.results[int(result["id"])] = result
         elif node == "run_task" and "status" in update:
             self.results[int(update["id"])] = update  # type: ignore[assignment]
         elif node == "execute":

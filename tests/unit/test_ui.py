@@ -28,7 +28,7 @@ from hugginggpt.ui.actions import (
 )
 from hugginggpt.ui.turn import TurnProgress, stream_turn
 from hugginggpt.ui.uploads import UploadRefused, keep_uploads, name_attachments, request_text
-from tests.fakes import fake_resources, make_harness, plan_reply
+from tests.fakes import fake_catalog, fake_resources, make_harness, plan_reply
 from tools.models import Catalog
 
 COMPONENTS = SimpleNamespace(
@@ -261,7 +261,7 @@ async def test_a_plan_under_review_runs_once_the_next_message_approves_it(tmp_pa
 
 
 async def test_a_stopped_request_leaves_the_thread_ready_for_the_next_one(tmp_path: Path) -> None:
-    from tests.fakes import fake_card, fake_catalog
+    from tests.fakes import fake_card
 
     others = [card for card in fake_catalog().cards if card.task != "text-to-speech"]
     catalog = Catalog(
@@ -299,6 +299,22 @@ async def test_a_bad_given_plan_is_not_sent(tmp_path: Path) -> None:
     hub = Hub(graph=harness.graph, context=harness.context, settings=ServeSettings(), services=Services())
     outs = await send(Actions(hub=hub, components=GRADIO_LIKE), "go", "", plan="[{")
     assert len(outs) == 1 and "**Not sent:** the given plan is not valid JSON" in outs[0][0][-1]["content"]
+
+
+async def test_a_task_with_no_model_here_shows_failed_with_the_reason(tmp_path: Path) -> None:
+    others = [card for card in fake_catalog().cards if card.task != "image-to-text"]
+    harness = make_harness(tmp_path, replies=["Nothing could run."], catalog=Catalog(tuple(others)))
+    progress = TurnProgress(workspace_dir=harness.context.workspace_dir)
+    plan = [{"id": 0, "task": "image-to-text", "dep": [-1], "args": {"image": "cat.png"}}]
+    async for _ in stream_turn(
+        harness.graph, {"messages": [("user", "caption")], "plan": plan}, {}, harness.context, progress
+    ):
+        pass
+    shown = progress.messages(COMPONENTS, "t")
+    tasks = next(m for m in shown if m.get("metadata", {}).get("title") == "Tasks")["content"]
+    assert "| failed |" in tasks and "no model available" in tasks
+    models = next(m for m in shown if m.get("metadata", {}).get("title") == "Models")["content"]
+    assert "| image-to-text | none |" in models
 
 
 def test_the_controller_choices_are_the_configured_the_installed_and_the_listed_once_each() -> None:
