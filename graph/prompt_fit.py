@@ -160,8 +160,9 @@ def fit_prompt(
                     len(prompt.history),
                 )
             return messages
+    hint = "" if window.exact else ", or set controller_context_tokens if the model's window is larger"
     raise PromptTooLongError(
         f"the request is too long for the controller: its prompt takes {tokens} tokens, and "
         f"{window.budget} fit in the {window.size}-token context window (with {window.reserve} kept for "
-        "the plan); shorten the request or use a controller with a larger window (controller_context_tokens)"
+        f"the plan); shorten the request or use a controller with a larger window{hint}"
     )

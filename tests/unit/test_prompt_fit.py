@@ -85,8 +85,18 @@ def test_then_the_task_list_then_the_oldest_turns(prompt):
 
 
 def test_a_request_too_long_for_the_window_is_a_clear_error(prompt):
-    with pytest.raises(PromptTooLongError, match=r"too long for the controller: .* 50 fit in the 166-token"):
+    with pytest.raises(
+        PromptTooLongError, match=r"too long for the controller: .* 50 fit in the 166-token"
+    ) as exact:
         fit_prompt(prompt, window(50))
+    assert "controller_context_tokens" not in str(
+        exact.value
+    )  # a setting cannot grow a loaded model's window
+    estimated = PromptWindow(size=166, reserve=100, count=words, exact=False)
+    with pytest.raises(
+        PromptTooLongError, match="set controller_context_tokens if the model's window is larger"
+    ):
+        fit_prompt(prompt, estimated)
 
 
 def test_a_repair_exchange_counts_too(prompt):
