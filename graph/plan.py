@@ -18,7 +18,7 @@ from graph.context import Context
 from graph.cues import unavailable_task_types
 from graph.embedded import EmbeddedChatModel
 from graph.grammar import named_files, with_dependencies
-from graph.plan_repair import drop_unfit_steps, fix_modalities
+from graph.plan_repair import drop_unfit_steps, fix_modalities, restore_long_text
 from graph.plan_schema import MAX_TASKS, plan_tasks, registry_plan_schema
 from graph.prompt_fit import PlanPrompt, PromptTooLongError, PromptWindow, fit_prompt, window_of
 from graph.prompts import demos, render
@@ -231,6 +231,7 @@ async def make_plan(
                 proposed = plan_tasks(reply.parsed)
                 if tight is not None:  # a small model: link invented text to the output the request names
                     proposed = fix_modalities(request, link_referents(request, proposed, registry), registry)
+                    proposed = restore_long_text(request, proposed, registry)
                     proposed = drop_unfit_steps(request, proposed, registry) or proposed
                     fixed = len(steps)  # the skeleton's steps form a chain; free steps keep their files
                     proposed = with_dependencies([*link_chain(proposed[:fixed], registry), *proposed[fixed:]])

@@ -122,3 +122,57 @@ def drop_unfit_steps(
         }
         kept.append({**task, "id": len(kept), "args": renumbered})
     return kept
+
+
+_QUOTED = re.compile(r"'([^']{3,})'|\"([^\"]{3,})\"")
+
+
+def long_passage(request: str) -> str | None:
+    """Return the passage a request hands to a text task, when it is too long for the grammar to copy.
+
+    The passage is the longest quoted text, or what follows the request's first colon ("Summarize this:
+    ..."); it counts only when it is longer than `MAX_TEXT_CHARS`, the most a decoded text argument holds.
+    """
+    found = [first or second for first, second in _QUOTED.findall(request)]
+    head, colon, rest = request.partition(":")
+    if colon and not head.rstrip().lower().endswith(("http", "https")):
+        found.append(rest.strip())
+    passage = max(found, key=len, default="")
+    return passage if len(passage) > MAX_TEXT_CHARS else None
+
+
+def restore_long_text(
+    request: str, tasks: Sequence[Mapping[str, Any]], registry: Mapping[str, TaskSpec]
+) -> list[dict[str, Any]]:
+    """Return the tasks with the request's long passage in the text arguments that were meant to carry it.
+
+    The grammar bounds a text argument at `MAX_TEXT_CHARS`, so a small planner given a long passage writes a
+    cut copy of it, or some other text (a demo's). A text argument that is a cut copy of the passage becomes
+    the whole passage; so does the only text argument of a task when its value is nowhere in the request.
+    References to earlier outputs are left alone.
+
+    Args:
+        request: the user's request.
+        tasks: decoded tasks.
+        registry: the task types.
+
+    Returns:
+        New task dicts.
+    """
+    passage = long_passage(request)
+    if passage is None:
+        return [dict(task) for task in tasks]
+    out: list[dict[str, Any]] = []
+    for task in tasks:
+        spec = registry.get(str(task.get("task")))
+        args = dict(task.get("args", {}))
+        texts = [name for name, kind in spec.args.items() if kind is Modality.TEXT] if spec else []
+        for name in texts:
+            value = str(args.get(name, "")).strip()
+            if name not in args or _REFERENCE.search(value):
+                continue
+            cut_copy = bool(value) and value in passage and len(value) < len(passage)
+            if cut_copy or (len(texts) == 1 and value not in request):
+                args[name] = passage
+        out.append({**task, "args": args})
+    return out

@@ -10,7 +10,7 @@ import pytest
 from graph.candidates import candidate_registry, cued_task_types
 from graph.context import Context
 from graph.plan import MAX_TASKS, nearest_demos, planner_messages
-from graph.plan_repair import drop_unfit_steps, fix_modalities
+from graph.plan_repair import drop_unfit_steps, fix_modalities, long_passage, restore_long_text
 from graph.skeleton import constrained_schema, link_chain, skeleton, skeleton_schema
 from hugginggpt.eval import planning
 from hugginggpt.eval.taskbench import HUGGINGFACE_TOOLS, GoldRecord
@@ -180,3 +180,25 @@ def test_steps_that_still_do_not_fit_are_dropped_and_the_rest_renumbered():
         (0, "sentence-similarity", {"text": "a", "other": "b"}),
         (1, "text-to-speech", {"text": "<GENERATED>-0"}),
     ]
+
+
+LONG = " ".join(f"The committee met on day {i} and agreed on item {i}." for i in range(40))
+
+
+def test_a_passage_too_long_to_decode_is_restored_into_the_text_argument():
+    request = f"Summarize this: {LONG}"
+    assert long_passage(request) == LONG and long_passage("Summarize this: short text.") is None
+    invented = [{"id": 0, "task": "summarization", "args": {"text": "The train leaves at nine."}}]
+    cut = [{"id": 0, "task": "summarization", "args": {"text": LONG[:300]}}]
+    for tasks in (invented, cut):
+        assert restore_long_text(request, tasks, TASKS)[0]["args"]["text"] == LONG
+    chained = [*cut, {"id": 1, "task": "translation", "args": {"text": "<GENERATED>-0"}}]
+    assert restore_long_text(request, chained, TASKS)[1]["args"] == {"text": "<GENERATED>-0"}
+
+
+def test_a_short_request_or_a_quoted_question_is_left_as_decoded():
+    short = [{"id": 0, "task": "summarization", "args": {"text": "something else"}}]
+    assert restore_long_text("Summarize this: a short note.", short, TASKS) == short
+    request = f'Answer "who met?" from "{LONG}"'
+    qa = [{"id": 0, "task": "question-answering", "args": {"text": "who met?", "context": LONG[:200]}}]
+    assert restore_long_text(request, qa, TASKS)[0]["args"] == {"text": "who met?", "context": LONG}
