@@ -125,6 +125,8 @@ def drop_unfit_steps(
 
 
 _QUOTED = re.compile(r"'([^']{3,})'|\"([^\"]{3,})\"")
+MIN_CUT_COPY = MAX_TEXT_CHARS // 2
+"""A text argument this long that is part of the passage is a cut copy of it (a short quote is not)."""
 
 
 def long_passage(request: str) -> str | None:
@@ -148,7 +150,8 @@ def restore_long_text(
 
     The grammar bounds a text argument at `MAX_TEXT_CHARS`, so a small planner given a long passage writes a
     cut copy of it, or some other text (a demo's). A text argument that is a cut copy of the passage becomes
-    the whole passage; so does the only text argument of a task when its value is nowhere in the request.
+    the whole passage (a short quote from it stays); so does the only text argument of a task when its value
+    is nowhere in the request.
     References to earlier outputs are left alone.
 
     Args:
@@ -169,10 +172,15 @@ def restore_long_text(
         texts = [name for name, kind in spec.args.items() if kind is Modality.TEXT] if spec else []
         for name in texts:
             value = str(args.get(name, "")).strip()
-            if name not in args or _REFERENCE.search(value):
+            if name not in args or _REFERENCE.search(value) or _whole_quote(value, request):
                 continue
-            cut_copy = bool(value) and value in passage and len(value) < len(passage)
+            cut_copy = len(value) >= MIN_CUT_COPY and value in passage and len(value) < len(passage)
             if cut_copy or (len(texts) == 1 and value not in request):
                 args[name] = passage
         out.append({**task, "args": args})
     return out
+
+
+def _whole_quote(value: str, request: str) -> bool:
+    """Tell whether ``value`` is a whole quoted text of the request (a complete copy, not a cut one)."""
+    return bool(value) and any(f"{mark}{value}{mark}" in request for mark in ("'", '"'))

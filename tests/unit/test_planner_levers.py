@@ -196,9 +196,16 @@ def test_a_passage_too_long_to_decode_is_restored_into_the_text_argument():
     assert restore_long_text(request, chained, TASKS)[1]["args"] == {"text": "<GENERATED>-0"}
 
 
-def test_a_short_request_or_a_quoted_question_is_left_as_decoded():
+def test_a_short_request_a_short_quote_or_a_quoted_question_is_left_as_decoded():
     short = [{"id": 0, "task": "summarization", "args": {"text": "something else"}}]
     assert restore_long_text("Summarize this: a short note.", short, TASKS) == short
+    scenario = f"Imagine this scenario: I need an image of the text 'Hello World'. {LONG}"
+    quote = [{"id": 0, "task": "text-to-image", "args": {"text": "Hello World"}}]
+    assert restore_long_text(scenario, quote, TASKS) == quote  # in the passage, but a quote, not a cut copy
+    document = " ".join(f"Fact {i} is true." for i in range(15))  # under 300 characters: decodable whole
+    asked = f"I've read a document: '{document}' Can't you tell me which fact comes first? " + "Thanks! " * 10
+    whole = [{"id": 0, "task": "question-answering", "args": {"text": document, "context": document}}]
+    assert restore_long_text(asked, whole, TASKS) == whole
     request = f'Answer "who met?" from "{LONG}"'
     qa = [{"id": 0, "task": "question-answering", "args": {"text": "who met?", "context": LONG[:200]}}]
     assert restore_long_text(request, qa, TASKS)[0]["args"] == {"text": "who met?", "context": LONG}
