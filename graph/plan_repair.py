@@ -15,6 +15,7 @@ from graph.grammar import MAX_TEXT_CHARS, mentioned_files
 from tools.registry import Modality, TaskSpec
 
 _REFERENCE = re.compile(r"<GENERATED>-(\d+)")
+_QUOTED = re.compile(r"'([^']{3,})'|\"([^\"]{3,})\"")
 
 
 def fix_modalities(
@@ -37,7 +38,7 @@ def fix_modalities(
         New task dicts.
     """
     files = {path: modality for path, modality in mentioned_files(request)}
-    quoted = re.findall(r"'([^']{3,})'|\"([^\"]{3,})\"", request)
+    quoted = _QUOTED.findall(request)
     out: list[dict[str, Any]] = []
     for position, task in enumerate(tasks):
         spec = registry.get(str(task.get("task")))
@@ -124,7 +125,6 @@ def drop_unfit_steps(
     return kept
 
 
-_QUOTED = re.compile(r"'([^']{3,})'|\"([^\"]{3,})\"")
 MIN_CUT_COPY = MAX_TEXT_CHARS // 2
 """A text argument this long that is part of the passage is a cut copy of it (a short quote is not)."""
 

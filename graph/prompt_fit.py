@@ -110,7 +110,7 @@ class PlanPrompt:
         The instructions depend only on the registry, so llama.cpp's prefix cache keeps them from one
         request to the next; what changes with the request comes after them.
         """
-        shown = layout or Layout(len(self.examples), TASK_DETAILS[0], 0)
+        shown = layout or self.whole()
         tasks = describe_tasks(self.registry, shown.detail)
         messages: list[BaseMessage] = [SystemMessage(render("planner", tasks=tasks))]
         for demo in self.examples[: shown.demos]:
@@ -120,6 +120,10 @@ class PlanPrompt:
         messages.append(HumanMessage(render("plan_request", history="", request=self.request)))
         messages.extend(tail)
         return messages
+
+    def whole(self) -> Layout:
+        """Return the layout that shows everything."""
+        return Layout(len(self.examples), TASK_DETAILS[0], 0)
 
     def layouts(self) -> Iterator[Layout]:
         """Yield the layouts from whole to barest, in the order things give way."""
@@ -142,7 +146,7 @@ def fit_prompt(
         PromptTooLongError: when even the request alone, with the bare task list, does not fit.
     """
     tokens = 0
-    whole = Layout(len(prompt.examples), TASK_DETAILS[0], 0)
+    whole = prompt.whole()
     for layout in prompt.layouts():
         messages = prompt.messages(layout, tail)
         tokens = window.count(messages)

@@ -98,10 +98,11 @@ class Resources:
         Computed once per `RUNNABLE_TTL_S` (it reads the disk: blocking), so a model fetched meanwhile is
         offered soon after.
         """
-        now = time.monotonic()
-        if self._runnable is None or now - self._runnable[0] > RUNNABLE_TTL_S:
-            found = self.backend.runnable_tasks()
-            self._runnable = (now, tuple(name for name in TASKS if name in found))
+        known = self.known_planner_tasks()
+        if known is not None:
+            return known
+        found = self.backend.runnable_tasks()
+        self._runnable = (time.monotonic(), tuple(name for name in TASKS if name in found))
         return self._runnable[1]
 
 

@@ -7,6 +7,7 @@ through here, so the two never decode on different OS threads at once.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import threading
@@ -175,18 +176,24 @@ def chat_prompt_tokens(model: Any, messages: list[dict[str, str]]) -> int:
     """
     template = model.metadata.get("tokenizer.chat_template")
     if template and model.chat_format == "chat_template.default":
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
         vocab = model._model  # noqa: SLF001 - the special tokens' text, as Llama itself reads them
         eos, bos = model.token_eos(), model.token_bos()
-        formatter = Jinja2ChatFormatter(
-            template=template,
-            eos_token=vocab.token_get_text(eos) if eos != -1 else "",
-            bos_token=vocab.token_get_text(bos) if bos != -1 else "",
+        formatter = _chat_formatter(
+            template,
+            vocab.token_get_text(eos) if eos != -1 else "",
+            vocab.token_get_text(bos) if bos != -1 else "",
         )
-        prompt = formatter(messages=messages).prompt  # type: ignore[arg-type]
+        prompt = formatter(messages=messages).prompt
         return len(model.tokenize(prompt.encode("utf-8"), special=True))  # as create_completion does
     return sum(
         len(model.tokenize(message["content"].encode("utf-8"), add_bos=False)) + _MESSAGE_OVERHEAD
         for message in messages
     )
+
+
+@functools.lru_cache(maxsize=4)
+def _chat_formatter(template: str, eos_token: str, bos_token: str) -> Any:
+    """Return the chat template compiled once (fitting a prompt counts several versions of it)."""
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    return Jinja2ChatFormatter(template=template, eos_token=eos_token, bos_token=bos_token)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 
@@ -11,23 +9,10 @@ from graph.context import Context
 from graph.llm import load_chat_model
 from graph.plan import make_plan, nearest_demos, trim_history
 from graph.prompt_fit import PlanPrompt, fit_prompt, window_of
+from tests.integration.test_llm import embedded
 from tools.registry import TASKS
 
-
-def _embedded_missing() -> str | None:
-    if importlib.util.find_spec("llama_cpp") is None:
-        return "llama-cpp-python is not installed"
-    from tools.packaged import PackageMissingError, smollm2_gguf
-
-    try:
-        smollm2_gguf()
-    except PackageMissingError as exc:
-        return str(exc)
-    return None
-
-
-_SKIP = _embedded_missing()
-pytestmark = [pytest.mark.embedded, pytest.mark.skipif(_SKIP is not None, reason=_SKIP or "")]
+pytestmark = [pytest.mark.embedded, embedded]  # skips, saying why, without the SmolLM2 wheel
 
 REQUEST = "Summarize this: the meeting moved to Friday because the room was booked."
 

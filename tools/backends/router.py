@@ -73,32 +73,36 @@ class Backends:
         The answer is kept for `ROUTE_TTL_S`: selection asks for every candidate (in a worker thread: it reads
         the disk), and running the chosen one then routes it from that answer, on the event loop.
         """
-        key = (card.id, card.task, card.runner_name)
-        known = self._routes.get(key)
-        if known is not None and time.monotonic() - known[0] < ROUTE_TTL_S:
-            return known[1]
+        fresh = self._fresh_route(card)
+        if fresh is not None:
+            return fresh[0]
         found = self._where_now(card)
-        self._routes[key] = (time.monotonic(), found)
+        self._routes[(card.id, card.task, card.runner_name)] = (time.monotonic(), found)
         return found
 
     def known_route(self, card: ModelCard) -> bool:
         """Tell whether `where` can answer for ``card`` without reading the disk."""
-        known = self._routes.get((card.id, card.task, card.runner_name))
-        return known is not None and time.monotonic() - known[0] < ROUTE_TTL_S
+        return self._fresh_route(card) is not None
 
     def known_candidates(self, task: str, top_k: int) -> list[ModelCard] | None:
         """Return `candidates` from routes read in the last `ROUTE_TTL_S`, or None when one must be read."""
-        now = time.monotonic()
         pool = []
         for card in self.catalog.cards:
             if card.task != task:
                 continue
-            known = self._routes.get((card.id, card.task, card.runner_name))
-            if known is None or now - known[0] >= ROUTE_TTL_S:
+            fresh = self._fresh_route(card)
+            if fresh is None:
                 return None
-            if known[1] is not None:
+            if fresh[0] is not None:
                 pool.append(card)
         return rank(pool)[:top_k]
+
+    def _fresh_route(self, card: ModelCard) -> tuple[Where | None] | None:
+        """Return ``(where,)`` when ``card``'s route was read in the last `ROUTE_TTL_S`, else None."""
+        known = self._routes.get((card.id, card.task, card.runner_name))
+        if known is None or time.monotonic() - known[0] >= ROUTE_TTL_S:
+            return None
+        return (known[1],)
 
     def _where_now(self, card: ModelCard) -> Where | None:
         if self.local is not None and self.local.can_run(card):
